@@ -1,0 +1,183 @@
+// ddplint command line.
+//
+// Exit codes:
+//   0  no diagnostics
+//   1  diagnostics were reported (findings, or inputs that could not be linted: DDP901)
+//   2  usage error or internal error
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "lint/driver/driver.h"
+#include "lint/report/report.h"
+#include "passes/participation.h"
+#include "passes/registry.h"
+
+namespace ddplint::docs {
+const std::map<std::string, std::string>& rule_pages();
+}
+
+namespace {
+
+std::vector<std::string> split_codes(const std::vector<std::string>& raw) {
+  std::vector<std::string> out;
+  for (const auto& r : raw) {
+    size_t pos = 0;
+    while (pos <= r.size()) {
+      size_t comma = r.find(',', pos);
+      std::string s = r.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+      while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+      while (!s.empty() && s.back() == ' ') s.pop_back();
+      if (!s.empty()) out.push_back(s);
+      if (comma == std::string::npos) break;
+      pos = comma + 1;
+    }
+  }
+  return out;
+}
+
+bool valid_pattern(const std::string& p) {
+  if (p == "ALL") return true;
+  for (const auto& r : ddplint::passes::rule_table()) {
+    if (std::string(r.code).rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+int run_check(const std::vector<std::string>& paths, const std::string& format, const std::vector<std::string>& select,
+              const std::vector<std::string>& ignore, const std::string& color, bool quiet, bool exit_zero) {
+  ddplint::driver::CheckOptions opt;
+  opt.paths = paths.empty() ? std::vector<std::string>{"."} : paths;
+  opt.select = split_codes(select);
+  opt.ignore = split_codes(ignore);
+  for (const auto& list : {opt.select, opt.ignore}) {
+    for (const auto& p : list) {
+      if (!valid_pattern(p)) {
+        std::cerr << fmt::format("ddplint: error: unknown rule code or prefix `{}` (see `ddplint rules`)\n", p);
+        return 2;
+      }
+    }
+  }
+  auto result = ddplint::driver::check(opt);
+  if (format == "json") {
+    ddplint::report::write_json(std::cout, result.diagnostics, *result.program);
+  } else {
+    ddplint::report::TextOptions t;
+    t.quiet = quiet;
+    t.color = color == "always" || (color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+    ddplint::report::write_text(std::cout, result.diagnostics, *result.program, result.files, t);
+  }
+  std::cout.flush();
+  if (!std::cout) {
+    std::cerr << "ddplint: error: cannot write the report\n";
+    return 2;
+  }
+  return result.diagnostics.empty() || exit_zero ? 0 : 1;
+}
+
+int run_lower(const std::string& file, const std::string& cls, const std::string& method) {
+  auto result = ddplint::driver::lower({file});
+  for (const auto& d : result.diagnostics) {
+    std::cerr << fmt::format("{}: {} {}\n", ddplint::driver::diagnostic_path(d, *result.program), d.code, d.message);
+  }
+  if (!result.diagnostics.empty()) return 1;
+  const auto& p = *result.program;
+  bool found = cls.empty();
+  for (const auto& c : p.classes) {
+    if (!cls.empty() && c->name != cls && c->qualified_name != cls) continue;
+    found = true;
+    std::cout << ddplint::ir::print_class(*c, p);
+    for (const auto& m : c->methods) {
+      if (!method.empty() && m->name != method) continue;
+      std::cout << ddplint::ir::print_graph(*m->graph, p, c->name + "." + m->name) << "\n";
+    }
+  }
+  if (cls.empty()) {
+    for (const auto& f : p.functions) {
+      if (!method.empty() && f->qualified_name.substr(f->qualified_name.rfind('.') + 1) != method) continue;
+      std::cout << ddplint::ir::print_graph(*f->graph, p, f->qualified_name) << "\n";
+    }
+  }
+  if (!found) {
+    std::cerr << fmt::format("ddplint: error: no nn.Module class `{}` in {}\n", cls, file);
+    return 2;
+  }
+  return 0;
+}
+
+int run_rules() {
+  std::cout << fmt::format("{:<8} {:<34} {:<9} {}\n", "code", "name", "severity", "fix");
+  for (const auto& r : ddplint::passes::rule_table()) {
+    const char* fix = r.fix == ddplint::passes::FixAvailability::Safe       ? "safe"
+                      : r.fix == ddplint::passes::FixAvailability::Unsafe   ? "unsafe"
+                      : r.fix == ddplint::passes::FixAvailability::DisplayOnly ? "display-only"
+                                                                             : "-";
+    std::cout << fmt::format("{:<8} {:<34} {:<9} {}\n", r.code, r.slug,
+                             r.severity == ddplint::Severity::Error ? "error" : "warning", fix);
+  }
+  return 0;
+}
+
+int run_rule(const std::string& code) {
+  const auto& pages = ddplint::docs::rule_pages();
+  auto it = pages.find(code);
+  if (it == pages.end()) {
+    std::cerr << fmt::format("ddplint: error: unknown rule `{}` (see `ddplint rules`)\n", code);
+    return 2;
+  }
+  std::cout << it->second;
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ddplint: finds DistributedDataParallel problems in PyTorch models before a GPU job does"};
+  app.set_version_flag("--version", std::string("ddplint ") + DDPLINT_VERSION);
+  app.require_subcommand(1);
+
+  auto* check = app.add_subcommand("check", "Lint Python files and folders");
+  std::vector<std::string> paths, select, ignore;
+  std::string format = "text", color = "auto";
+  bool quiet = false, exit_zero = false;
+  check->add_option("paths", paths, "Files or folders (default: .)");
+  check->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  check->add_option("--select", select, "Only these codes or prefixes (comma-separated)");
+  check->add_option("--ignore", ignore, "Skip these codes or prefixes (comma-separated)");
+  check->add_option("--color", color, "Colour the text output")->check(CLI::IsMember({"auto", "always", "never"}));
+  check->add_flag("-q,--quiet", quiet, "Print diagnostics only, no summary");
+  check->add_flag("--exit-zero", exit_zero, "Exit 0 even when diagnostics are reported");
+
+  auto* lower = app.add_subcommand("lower", "Print the ddplint IR of a file (TorchScript text form)");
+  std::string lower_file, lower_class, lower_method;
+  lower->add_option("file", lower_file, "A Python file")->required();
+  lower->add_option("--class", lower_class, "Only this nn.Module class");
+  lower->add_option("--method", lower_method, "Only this method");
+
+  auto* rules = app.add_subcommand("rules", "List the rules");
+  auto* rule = app.add_subcommand("rule", "Print a rule's documentation");
+  std::string rule_code;
+  rule->add_option("code", rule_code, "e.g. DDP101")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  try {
+    if (*check) return run_check(paths, format, select, ignore, color, quiet, exit_zero);
+    if (*lower) return run_lower(lower_file, lower_class, lower_method);
+    if (*rules) return run_rules();
+    if (*rule) return run_rule(rule_code);
+  } catch (const std::exception& e) {
+    std::cerr << "ddplint: internal error: " << e.what() << "\n";
+    return 2;
+  }
+  return 2;
+}

@@ -1,0 +1,92 @@
+#include "lint/driver/driver.h"
+
+#include <algorithm>
+#include <set>
+
+#include "lint/frontend/python/frontend.h"
+#include "passes/participation.h"
+#include "passes/registry.h"
+
+namespace ddplint::driver {
+namespace {
+
+bool matches(const std::string& code, const std::vector<std::string>& patterns) {
+  for (const auto& p : patterns) {
+    if (p == "ALL" || code.rfind(p, 0) == 0) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, DiagnosticSink& sink, size_t& files) {
+  auto program = std::make_unique<ir::Program>();
+  frontend::python::Frontend fe(*program, sink);
+  auto sources = frontend::python::discover_sources(paths, sink);
+  for (const auto& s : sources) fe.add_file(s);
+  files = sources.size();
+  fe.lower();
+  return program;
+}
+
+}  // namespace
+
+bool is_selected(const std::string& code, const std::vector<std::string>& select,
+                 const std::vector<std::string>& ignore) {
+  if (!select.empty() && !matches(code, select)) return false;
+  // The most specific pattern wins, as in ruff: --select DDP101 --ignore DDP1 keeps DDP101.
+  size_t sel_len = 0, ign_len = 0;
+  for (const auto& p : select) {
+    if (code.rfind(p, 0) == 0) sel_len = std::max(sel_len, p.size());
+  }
+  for (const auto& p : ignore) {
+    if (p == "ALL" || code.rfind(p, 0) == 0) ign_len = std::max(ign_len, p == "ALL" ? size_t{0} + 1 : p.size());
+  }
+  return ign_len == 0 || sel_len > ign_len;
+}
+
+std::string diagnostic_path(const Diagnostic& d, const ir::Program& program) {
+  if (d.span.file >= 0 && static_cast<size_t>(d.span.file) < program.files.size()) {
+    return program.files[static_cast<size_t>(d.span.file)].path;
+  }
+  return d.path;
+}
+
+CheckResult lower(const std::vector<std::string>& paths) {
+  CheckResult r;
+  DiagnosticSink sink;
+  r.program = load(paths, sink, r.files);
+  r.diagnostics = std::move(sink.diagnostics());
+  return r;
+}
+
+CheckResult check(const CheckOptions& options) {
+  CheckResult r;
+  DiagnosticSink sink;
+  r.program = load(options.paths, sink, r.files);
+  const ir::Program& program = *r.program;
+  for (const auto& cls : program.classes) {
+    if (cls->file < 0 || !program.files[static_cast<size_t>(cls->file)].reported) continue;
+    passes::Participation part = passes::analyze_participation(program, *cls);
+    if (!part.analyzed) continue;
+    passes::RuleContext ctx{program, part, sink};
+    for (const auto& rule : passes::rule_table()) {
+      if (rule.run && is_selected(rule.code, options.select, options.ignore)) rule.run(ctx);
+    }
+  }
+  std::vector<Diagnostic> out;
+  std::set<std::tuple<std::string, std::string, uint32_t, std::vector<std::string>>> seen;
+  for (auto& d : sink.diagnostics()) {
+    if (!is_selected(d.code, options.select, options.ignore)) continue;
+    d.path = diagnostic_path(d, program);
+    // Files loaded only to resolve imports are not reported on.
+    if (d.span.file >= 0 && !program.files[static_cast<size_t>(d.span.file)].reported && d.code != "DDP901") continue;
+    if (!seen.insert({d.code, d.path, d.span.begin, d.symbols}).second) continue;
+    out.push_back(std::move(d));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.path, a.span.line, a.span.col, a.code) < std::tie(b.path, b.span.line, b.span.col, b.code);
+  });
+  r.diagnostics = std::move(out);
+  return r;
+}
+
+}  // namespace ddplint::driver

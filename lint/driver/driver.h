@@ -1,0 +1,36 @@
+// The driver: files in, diagnostics out. Frontends, analyses and rules in order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lint/diag/diagnostic.h"
+#include "lint/ir/ir.h"
+
+namespace ddplint::driver {
+
+struct CheckOptions {
+  std::vector<std::string> paths;
+  std::vector<std::string> select;  ///< codes or prefixes ("DDP1"); empty = all
+  std::vector<std::string> ignore;
+};
+
+struct CheckResult {
+  std::unique_ptr<ir::Program> program;
+  std::vector<Diagnostic> diagnostics;  ///< sorted by path, line, column, code
+  size_t files = 0;                     ///< Python files read
+};
+
+CheckResult check(const CheckOptions& options);
+
+/// Lowers `paths` without running rules (for `ddplint lower`).
+CheckResult lower(const std::vector<std::string>& paths);
+
+bool is_selected(const std::string& code, const std::vector<std::string>& select,
+                 const std::vector<std::string>& ignore);
+
+/// The path a diagnostic belongs to.
+std::string diagnostic_path(const Diagnostic& d, const ir::Program& program);
+
+}  // namespace ddplint::driver

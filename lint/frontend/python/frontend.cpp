@@ -1,0 +1,379 @@
+// Reading and parsing files, indexing them, and driving the two lowering phases.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "lint/frontend/python/impl.h"
+
+namespace ddplint::frontend::python {
+namespace {
+
+constexpr size_t kMaxFileBytes = 16u << 20;
+
+std::string module_name_for(const std::string& path, bool& is_package) {
+  std::string p = path;
+  if (p.size() > 3 && p.compare(p.size() - 3, 3, ".py") == 0) p.resize(p.size() - 3);
+  while (p.rfind("./", 0) == 0) p = p.substr(2);
+  while (!p.empty() && p[0] == '/') p = p.substr(1);
+  for (char& c : p) {
+    if (c == '/' || c == '\\') c = '.';
+  }
+  is_package = false;
+  const std::string init = "__init__";
+  if (p == init) {
+    is_package = true;
+    return "";
+  }
+  if (p.size() > init.size() + 1 && p.compare(p.size() - init.size() - 1, init.size() + 1, "." + init) == 0) {
+    is_package = true;
+    p.resize(p.size() - init.size() - 1);
+  }
+  return p;
+}
+
+/// The first ERROR or MISSING node, without recursion (inputs may nest deeply).
+TSNode first_error(TSNode root) {
+  TSTreeCursor c = ts_tree_cursor_new(root);
+  TSNode found{};
+  bool have = false;
+  for (;;) {
+    TSNode n = ts_tree_cursor_current_node(&c);
+    if (Syntax::is(n, "ERROR") || ts_node_is_missing(n)) {
+      found = n;
+      have = true;
+      break;
+    }
+    if (ts_node_has_error(n) && ts_tree_cursor_goto_first_child(&c)) continue;
+    bool moved = false;
+    while (!moved) {
+      if (ts_tree_cursor_goto_next_sibling(&c)) {
+        moved = true;
+      } else if (!ts_tree_cursor_goto_parent(&c)) {
+        break;
+      }
+    }
+    if (!moved) break;
+  }
+  ts_tree_cursor_delete(&c);
+  return have ? found : root;
+}
+
+}  // namespace
+
+TSNode unwrap_decorated(TSNode n) {
+  if (Syntax::is(n, "decorated_definition")) return Syntax::field(n, "definition");
+  return n;
+}
+
+std::vector<TSNode> class_methods(TSNode class_node) {
+  std::vector<TSNode> out;
+  TSNode body = Syntax::field(class_node, "body");
+  for (TSNode st : Syntax::children(body)) {
+    TSNode d = unwrap_decorated(st);
+    if (Syntax::is(d, "function_definition")) out.push_back(d);
+  }
+  return out;
+}
+
+Frontend::Impl::Impl(ir::Program& p, DiagnosticSink& s) : program(p), sink(s), index(p) {
+  parser = ts_parser_new();
+  ts_parser_set_language(parser, tree_sitter_python());
+}
+
+Frontend::Impl::~Impl() {
+  for (auto& u : units) {
+    if (u->tree) ts_tree_delete(u->tree);
+  }
+  ts_parser_delete(parser);
+}
+
+bool Frontend::Impl::parse(const std::string& path, std::string text, bool reported) {
+  auto fail = [&](ir::Span span, std::string msg) {
+    if (reported) sink.report({"DDP901", span, path, std::move(msg), {}, "", {}});
+    return false;
+  };
+  if (text.size() > kMaxFileBytes) {
+    return fail({}, fmt::format("file is {} bytes, over ddplint's limit of {} bytes; not linted", text.size(),
+                                kMaxFileBytes));
+  }
+  if (text.find('\0') != std::string::npos) {
+    return fail({}, "binary file (contains NUL bytes), not Python source");
+  }
+  size_t bad = 0;
+  if (!valid_utf8(text, bad)) {
+    size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n'));
+    return fail({}, fmt::format("invalid UTF-8 at byte {} (line {}); Python source must be UTF-8", bad, line));
+  }
+
+  ir::SourceFile f;
+  f.path = path;
+  f.reported = reported;
+  f.text = std::move(text);
+  f.line_starts.push_back(0);
+  for (uint32_t i = 0; i < f.text.size(); ++i) {
+    if (f.text[i] == '\n') f.line_starts.push_back(i + 1);
+  }
+  bool is_package = false;
+  f.module_name = module_name_for(path, is_package);
+  int index_of_file = static_cast<int>(program.files.size());
+  program.files.push_back(std::move(f));
+  ir::SourceFile& sf = program.files.back();
+
+  TSTree* tree = ts_parser_parse_string(parser, nullptr, sf.text.data(), static_cast<uint32_t>(sf.text.size()));
+  if (!tree) return fail({}, "the parser gave up on this file");
+  TSNode root = ts_tree_root_node(tree);
+  if (ts_node_has_error(root)) {
+    Syntax syn(sf.text, index_of_file);
+    TSNode err = first_error(root);
+    std::string what = ts_node_is_missing(err) ? fmt::format("missing `{}`", ts_node_type(err)) : "invalid syntax";
+    ts_tree_delete(tree);
+    sf.reported = false;
+    return fail(syn.span(err), fmt::format("syntax error: {}; this file was not linted", what));
+  }
+  auto u = std::make_unique<Unit>();
+  u->file = index_of_file;
+  u->tree = tree;
+  u->module_name = sf.module_name;
+  u->is_package = is_package;
+  units.push_back(std::move(u));
+  return true;
+}
+
+void Frontend::Impl::index_unit(Unit& u) {
+  const std::string& text = program.files[static_cast<size_t>(u.file)].text;
+  Syntax syn(text, u.file);
+  TSNode root = ts_tree_root_node(u.tree);
+  // The package a relative import starts from.
+  std::string package = u.module_name;
+  if (!u.is_package) {
+    auto dot = package.rfind('.');
+    package = dot == std::string::npos ? "" : package.substr(0, dot);
+  }
+  auto relative = [&](TSNode rel) {
+    std::string base = package;
+    std::string prefix, name;
+    for (TSNode ch : Syntax::children(rel)) {
+      if (Syntax::is(ch, "import_prefix")) prefix = syn.text(ch);
+      if (Syntax::is(ch, "dotted_name")) name = syn.text(ch);
+    }
+    for (size_t i = 1; i < prefix.size(); ++i) {
+      auto dot = base.rfind('.');
+      base = dot == std::string::npos ? "" : base.substr(0, dot);
+    }
+    if (name.empty()) return base;
+    return base.empty() ? name : base + "." + name;
+  };
+
+  for (TSNode st : Syntax::children(root)) {
+    TSNode d = unwrap_decorated(st);
+    if (Syntax::is(d, "class_definition")) {
+      u.classes[syn.text(Syntax::field(d, "name"))] = d;
+    } else if (Syntax::is(d, "function_definition")) {
+      u.functions[syn.text(Syntax::field(d, "name"))] = d;
+    } else if (Syntax::is(st, "import_statement")) {
+      for (TSNode n : Syntax::fields(st, "name")) {
+        if (Syntax::is(n, "aliased_import")) {
+          u.imports[syn.text(Syntax::field(n, "alias"))] = syn.text(Syntax::field(n, "name"));
+        } else {
+          std::string full = syn.text(n);
+          std::string head = full.substr(0, full.find('.'));
+          u.imports[head] = head;
+        }
+      }
+    } else if (Syntax::is(st, "import_from_statement")) {
+      TSNode mod = Syntax::field(st, "module_name");
+      std::string base = Syntax::is(mod, "relative_import") ? relative(mod) : syn.text(mod);
+      for (TSNode n : Syntax::fields(st, "name")) {
+        std::string name, alias;
+        if (Syntax::is(n, "aliased_import")) {
+          name = syn.text(Syntax::field(n, "name"));
+          alias = syn.text(Syntax::field(n, "alias"));
+        } else {
+          name = alias = syn.text(n);
+        }
+        u.imports[alias] = base.empty() ? name : base + "." + name;
+      }
+    } else if (Syntax::is(st, "expression_statement")) {
+      auto kids = Syntax::children(st);
+      if (kids.size() == 1 && Syntax::is(kids[0], "assignment")) {
+        TSNode left = Syntax::field(kids[0], "left"), right = Syntax::field(kids[0], "right");
+        if (Syntax::is(left, "identifier") && !ts_node_is_null(right)) u.globals[syn.text(left)] = right;
+      }
+    }
+  }
+}
+
+bool Frontend::Impl::is_module_class(const std::string& q) {
+  auto it = module_memo.find(q);
+  if (it != module_memo.end()) return it->second == 1;
+  auto def = index.find_class(q);
+  if (!def) return false;
+  module_memo[q] = 0;
+  const Unit& u = *def->unit;
+  Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
+  bool yes = false;
+  bool unresolved_base = false;
+  TSNode supers = Syntax::field(def->node, "superclasses");
+  for (TSNode b : Syntax::children(supers)) {
+    if (Syntax::is(b, "keyword_argument")) continue;
+    std::string bq = index.qualify(u, syn.dotted(b));
+    if (bq == "torch.nn.Module" || is_torch_nn_module_name(bq)) yes = true;
+    else if (index.find_class(bq)) yes = yes || is_module_class(index.find_class(bq)->qualified);
+    else if (!bq.empty() && bq[0] == '?') unresolved_base = true;
+  }
+  // A class deriving from something ddplint cannot see (a third-party block) is a
+  // module when it defines forward.
+  if (!yes && unresolved_base) {
+    for (TSNode m : class_methods(def->node)) {
+      if (syn.text(Syntax::field(m, "name")) == "forward") yes = true;
+    }
+  }
+  module_memo[q] = yes ? 1 : 2;
+  return yes;
+}
+
+const ir::AttrFact* Frontend::Impl::find_attr(const ir::ClassInfo* c, const std::string& name, int depth) const {
+  if (!c || depth > 16) return nullptr;
+  if (const ir::AttrFact* a = c->attr(name)) return a;
+  for (const auto& b : c->bases) {
+    auto it = classes.find(b);
+    if (it != classes.end()) {
+      if (const ir::AttrFact* a = find_attr(it->second, name, depth + 1)) return a;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<std::pair<const Unit*, TSNode>> Frontend::Impl::method_node(const std::string& cls,
+                                                                          const std::string& name,
+                                                                          int depth) const {
+  if (depth > 16) return std::nullopt;
+  auto def = index.find_class(cls);
+  if (!def) return std::nullopt;
+  Syntax syn(program.files[static_cast<size_t>(def->unit->file)].text, def->unit->file);
+  for (TSNode m : class_methods(def->node)) {
+    if (syn.text(Syntax::field(m, "name")) == name) return std::make_pair(def->unit, m);
+  }
+  auto it = classes.find(def->qualified);
+  if (it == classes.end()) return std::nullopt;
+  for (const auto& b : it->second->bases) {
+    if (auto r = method_node(b, name, depth + 1)) return r;
+  }
+  return std::nullopt;
+}
+
+const ir::ClassInfo* Frontend::Impl::find_method_owner(const ir::ClassInfo* c, const std::string& name,
+                                                       int depth) const {
+  if (!c || depth > 16) return nullptr;
+  if (method_node(c->qualified_name, name, 16)) return c;  // defined directly (depth 16: no base walk)
+  for (const auto& b : c->bases) {
+    auto it = classes.find(b);
+    if (it != classes.end()) {
+      if (auto* o = find_method_owner(it->second, name, depth + 1)) return o;
+    }
+  }
+  return nullptr;
+}
+
+void Frontend::Impl::report_syntax(const Unit& u, const TooDeep& e) {
+  auto& file = program.files[static_cast<size_t>(u.file)];
+  if (!file.reported) return;
+  file.reported = false;  // one diagnostic per file, and no findings from a partial lowering
+  sink.report({"DDP901", e.span, file.path,
+               fmt::format("expression or statement nested more than {} levels deep; this file was not linted",
+                           kMaxDepth),
+               {}, "", {}});
+}
+
+// ---------------------------------------------------------------------------
+
+Frontend::Frontend(ir::Program& program, DiagnosticSink& sink) : impl_(std::make_unique<Impl>(program, sink)) {}
+Frontend::~Frontend() = default;
+
+bool Frontend::add_file(const std::string& path, bool reported) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (reported) {
+      impl_->sink.report({"DDP901", {}, path, fmt::format("cannot read file: {}", std::strerror(errno)), {}, "", {}});
+    }
+    return false;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) {
+    if (reported) impl_->sink.report({"DDP901", {}, path, "read error", {}, "", {}});
+    return false;
+  }
+  return impl_->parse(path, ss.str(), reported);
+}
+
+bool Frontend::add_source(const std::string& path, std::string text, bool reported) {
+  return impl_->parse(path, std::move(text), reported);
+}
+
+void Frontend::lower() {
+  Impl& im = *impl_;
+  for (auto& u : im.units) {
+    im.index_unit(*u);
+    im.index.add(u.get());
+  }
+  // Classes first (facts of every class must exist before any method is lowered:
+  // lowering types `self.x` by them), then methods and functions.
+  struct Pending {
+    ir::ClassInfo* info;
+    const Unit* unit;
+    TSNode node;
+  };
+  std::vector<Pending> pending;
+  for (auto& u : im.units) {
+    Syntax syn(im.program.files[static_cast<size_t>(u->file)].text, u->file);
+    for (auto& [name, node] : u->classes) {
+      std::string q = u->module_name.empty() ? name : u->module_name + "." + name;
+      if (!im.is_module_class(q)) continue;
+      auto info = std::make_unique<ir::ClassInfo>();
+      info->qualified_name = q;
+      info->name = name;
+      info->file = u->file;
+      info->span = syn.span(Syntax::field(node, "name"));
+      for (TSNode b : Syntax::children(Syntax::field(node, "superclasses"))) {
+        if (Syntax::is(b, "keyword_argument")) continue;
+        std::string bq = im.index.qualify(*u, syn.dotted(b));
+        if (auto d = im.index.find_class(bq)) bq = d->qualified;
+        info->bases.push_back(bq);
+      }
+      im.classes[q] = info.get();
+      pending.push_back({info.get(), u.get(), node});
+      im.program.classes.push_back(std::move(info));
+    }
+  }
+  // Bases before subclasses, so that inherited facts are complete when read.
+  for (auto& p : pending) {
+    try {
+      im.collect_facts(*p.info, *p.unit, p.node);
+    } catch (const TooDeep& e) {
+      im.report_syntax(*p.unit, e);
+    }
+  }
+  for (auto& p : pending) {
+    try {
+      im.lower_class_methods(*p.info, *p.unit, p.node);
+    } catch (const TooDeep& e) {
+      im.report_syntax(*p.unit, e);
+    }
+  }
+  for (auto& u : im.units) {
+    for (auto& [name, node] : u->functions) {
+      try {
+        im.lower_function(*u, name, node);
+      } catch (const TooDeep& e) {
+        im.report_syntax(*u, e);
+      }
+    }
+  }
+}
+
+}  // namespace ddplint::frontend::python

@@ -1,0 +1,56 @@
+// Internal state of the Python frontend, shared by its translation units.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "lint/frontend/python/frontend.h"
+#include "lint/frontend/python/index.h"
+#include "lint/frontend/python/syntax.h"
+
+namespace ddplint::frontend::python {
+
+struct Frontend::Impl {
+  Impl(ir::Program& p, DiagnosticSink& s);
+  ~Impl();
+
+  ir::Program& program;
+  DiagnosticSink& sink;
+  TSParser* parser = nullptr;
+  std::vector<std::unique_ptr<Unit>> units;
+  ProjectIndex index;
+  std::map<std::string, ir::ClassInfo*> classes;  ///< nn.Module subclasses by qualified name
+  std::map<std::string, int> module_memo;         ///< 0 computing, 1 yes, 2 no
+  std::map<std::string, std::optional<ir::ModuleExpr>> returns_module_memo;
+  std::set<std::string> returns_module_busy;
+
+  bool parse(const std::string& path, std::string text, bool reported);
+  void index_unit(Unit& u);
+  bool is_module_class(const std::string& qualified);
+
+  /// The attribute `name` of class `c` or of its project base classes.
+  const ir::AttrFact* find_attr(const ir::ClassInfo* c, const std::string& name, int depth = 0) const;
+  const ir::ClassInfo* find_method_owner(const ir::ClassInfo* c, const std::string& name, int depth = 0) const;
+  /// The method definition node of `name` in class `c` or its project bases.
+  std::optional<std::pair<const Unit*, TSNode>> method_node(const std::string& cls, const std::string& name,
+                                                            int depth = 0) const;
+
+  // module_facts.cpp
+  void collect_facts(ir::ClassInfo& info, const Unit& u, TSNode class_node);
+  std::optional<ir::ModuleExpr> function_returns_module(const std::string& qualified);
+
+  // lower.cpp
+  void lower_class_methods(ir::ClassInfo& info, const Unit& u, TSNode class_node);
+  void lower_function(const Unit& u, const std::string& name, TSNode fn);
+
+  void report_syntax(const Unit& u, const TooDeep& e);
+};
+
+/// `def` nodes of a class body, unwrapping decorators.
+std::vector<TSNode> class_methods(TSNode class_node);
+TSNode unwrap_decorated(TSNode n);
+
+}  // namespace ddplint::frontend::python

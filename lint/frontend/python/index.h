@@ -1,0 +1,63 @@
+// The project index: every parsed file's imports and top-level definitions, and
+// name resolution across files (relative and absolute imports, re-exports).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <tree_sitter/api.h>
+
+#include "lint/frontend/python/syntax.h"
+#include "lint/ir/ir.h"
+
+namespace ddplint::frontend::python {
+
+struct Unit {
+  int file = -1;
+  TSTree* tree = nullptr;
+  std::string module_name;
+  bool is_package = false;  ///< an __init__.py
+  std::map<std::string, std::string> imports;  ///< local name -> qualified name
+  std::map<std::string, TSNode> classes, functions;
+  std::map<std::string, TSNode> globals;  ///< module-level `NAME = expr`: the expr
+};
+
+struct Definition {
+  const Unit* unit = nullptr;
+  TSNode node{};
+  std::string qualified;
+};
+
+class ProjectIndex {
+ public:
+  explicit ProjectIndex(const ir::Program& program) : program_(program) {}
+  void add(Unit* u);
+
+  /// Qualifies a dotted name as written in `u` ("nn.Linear" -> "torch.nn.Linear",
+  /// "GatedFusion" -> "pkg.blocks.GatedFusion"). Unknown heads keep their text
+  /// behind a "?" ("?foo.bar").
+  std::string qualify(const Unit& u, const std::string& dotted) const;
+  /// Follows re-exports (`from .blocks import X` in a package __init__) and suffix
+  /// matches (`models.x.Y` written from a folder above) to a definition.
+  std::optional<Definition> find_class(const std::string& qualified) const;
+  std::optional<Definition> find_function(const std::string& qualified) const;
+  /// A module-level constant (`EPS = 1e-5`) as an expression node.
+  std::optional<Definition> find_global(const std::string& qualified) const;
+
+  const std::vector<Unit*>& units() const { return units_; }
+  const ir::Program& program() const { return program_; }
+
+ private:
+  std::optional<Definition> find(const std::string& qualified, int which) const;
+  const Unit* find_unit(const std::string& module) const;
+
+  const ir::Program& program_;
+  std::vector<Unit*> units_;
+};
+
+bool is_torch_nn_module_name(const std::string& qualified);
+
+}  // namespace ddplint::frontend::python

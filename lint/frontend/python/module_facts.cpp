@@ -1,0 +1,710 @@
+// Module-level facts of an nn.Module subclass, read from its __init__ (and the
+// helper methods __init__ calls): which attributes are submodules and how each is
+// built, parameters and their trainability, buffers, configuration constants, and
+// what __init__ freezes.
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "lint/frontend/python/impl.h"
+
+namespace ddplint::frontend::python {
+namespace {
+
+bool is_self_attr(const Syntax& syn, TSNode n, std::string& name) {
+  if (!Syntax::is(n, "attribute")) return false;
+  TSNode obj = Syntax::field(n, "object");
+  if (!Syntax::is(obj, "identifier") || syn.text(obj) != "self") return false;
+  name = syn.text(Syntax::field(n, "attribute"));
+  return true;
+}
+
+/// "self.a.b" -> "a.b"; "" when `n` is not an attribute chain rooted at self.
+std::string self_path(const Syntax& syn, TSNode n) {
+  std::string d = syn.dotted(n);
+  if (d.rfind("self.", 0) != 0) return d == "self" ? "" : std::string();
+  return d.substr(5);
+}
+
+std::optional<ir::Constant> literal(const Syntax& syn, TSNode n) {
+  if (Syntax::is(n, "integer")) {
+    try {
+      return ir::Constant{static_cast<int64_t>(std::stoll(syn.text(n), nullptr, 0))};
+    } catch (...) {
+      return std::nullopt;
+    }
+  }
+  if (Syntax::is(n, "float")) {
+    try {
+      return ir::Constant{std::stod(syn.text(n))};
+    } catch (...) {
+      return std::nullopt;
+    }
+  }
+  if (Syntax::is(n, "true")) return ir::Constant{true};
+  if (Syntax::is(n, "false")) return ir::Constant{false};
+  if (Syntax::is(n, "none")) return ir::Constant{ir::NoneConst{}};
+  if (Syntax::is(n, "string")) {
+    bool interpolated = false;
+    std::string content;
+    for (TSNode ch : Syntax::children(n)) {
+      if (Syntax::is(ch, "interpolation")) interpolated = true;
+      if (Syntax::is(ch, "string_content")) content += syn.text(ch);
+    }
+    if (!interpolated) return ir::Constant{content};
+  }
+  return std::nullopt;
+}
+
+struct Scope {
+  std::map<std::string, TSNode> locals;
+  std::map<std::string, std::vector<std::pair<TSNode, bool>>> appends;  ///< (expr, in a loop)
+  struct Param {
+    std::string annotation, default_text;
+  };
+  std::map<std::string, Param> params;
+};
+
+class FactsBuilder {
+ public:
+  FactsBuilder(Frontend::Impl& im, const Unit& u, ir::ClassInfo* info)
+      : im_(im), u_(u), syn_(im.program.files[static_cast<size_t>(u.file)].text, u.file), info_(info) {}
+
+  void read_params(TSNode fn, Scope& scope) {
+    for (TSNode p : Syntax::children(Syntax::field(fn, "parameters"))) {
+      Scope::Param param;
+      std::string name;
+      if (Syntax::is(p, "identifier")) {
+        name = syn_.text(p);
+      } else if (Syntax::is(p, "default_parameter") || Syntax::is(p, "typed_default_parameter")) {
+        name = syn_.text(Syntax::field(p, "name"));
+        param.default_text = syn_.text(Syntax::field(p, "value"));
+        param.annotation = syn_.text(Syntax::field(p, "type"));
+      } else if (Syntax::is(p, "typed_parameter")) {
+        for (TSNode ch : Syntax::children(p)) {
+          if (Syntax::is(ch, "identifier")) name = syn_.text(ch);
+        }
+        param.annotation = syn_.text(Syntax::field(p, "type"));
+      }
+      if (!name.empty()) scope.params[name] = param;
+    }
+  }
+
+  /// Collects local bindings of a function body (last assignment wins) and appends.
+  void read_locals(TSNode block, Scope& scope, bool in_loop, int depth) {
+    if (depth > kMaxDepth) throw TooDeep{syn_.span(block)};
+    for (TSNode st : Syntax::children(block)) {
+      if (Syntax::is(st, "expression_statement")) {
+        for (TSNode e : Syntax::children(st)) {
+          if (Syntax::is(e, "assignment")) {
+            TSNode l = Syntax::field(e, "left"), r = Syntax::field(e, "right");
+            if (Syntax::is(l, "identifier") && !ts_node_is_null(r)) scope.locals[syn_.text(l)] = r;
+          } else if (Syntax::is(e, "call")) {
+            TSNode f = Syntax::field(e, "function");
+            if (Syntax::is(f, "attribute") && Syntax::is(Syntax::field(f, "object"), "identifier")) {
+              std::string m = syn_.text(Syntax::field(f, "attribute"));
+              std::string obj = syn_.text(Syntax::field(f, "object"));
+              auto args = Syntax::children(Syntax::field(e, "arguments"));
+              if ((m == "append" || m == "extend") && !args.empty()) scope.appends[obj].push_back({args[0], in_loop || m == "extend"});
+            }
+          }
+        }
+      }
+      for (const char* f : {"body", "consequence"}) {
+        TSNode b = Syntax::field(st, f);
+        if (!ts_node_is_null(b) && Syntax::is(b, "block")) {
+          bool loop = in_loop || Syntax::is(st, "for_statement") || Syntax::is(st, "while_statement");
+          read_locals(b, scope, loop, depth + 1);
+        }
+      }
+      for (TSNode alt : Syntax::fields(st, "alternative")) {
+        TSNode b = Syntax::field(alt, "body");
+        if (ts_node_is_null(b)) b = Syntax::field(alt, "consequence");
+        if (!ts_node_is_null(b)) read_locals(b, scope, in_loop, depth + 1);
+      }
+    }
+  }
+
+  std::map<std::string, std::string> call_args(TSNode call) {
+    std::map<std::string, std::string> out;
+    int pos = 0;
+    for (TSNode a : Syntax::children(Syntax::field(call, "arguments"))) {
+      if (Syntax::is(a, "keyword_argument")) {
+        out[syn_.text(Syntax::field(a, "name"))] = syn_.text(Syntax::field(a, "value"));
+      } else if (!Syntax::is(a, "list_splat") && !Syntax::is(a, "dictionary_splat")) {
+        out[std::to_string(pos++)] = syn_.text(a);
+      }
+    }
+    return out;
+  }
+
+  using Children = std::vector<std::pair<std::string, ir::ModuleExpr>>;
+
+  std::optional<Children> eval_list(TSNode n, const Scope& scope, int depth) {
+    if (depth > 24 || ts_node_is_null(n)) return std::nullopt;
+    if (Syntax::is(n, "parenthesized_expression")) return eval_list(Syntax::children(n).at(0), scope, depth + 1);
+    if (Syntax::is(n, "list") || Syntax::is(n, "tuple")) {
+      Children out;
+      for (TSNode e : Syntax::children(n)) {
+        if (Syntax::is(e, "list_splat")) {
+          auto inner = eval_list(Syntax::children(e).at(0), scope, depth + 1);
+          if (!inner) return std::nullopt;
+          for (auto& c : *inner) out.push_back(std::move(c));
+          continue;
+        }
+        bool opt = false;
+        auto m = eval_module(e, scope, depth + 1, opt);
+        if (m) out.push_back({"", std::move(*m)});
+      }
+      number(out);
+      return out;
+    }
+    if (Syntax::is(n, "list_comprehension") || Syntax::is(n, "generator_expression")) {
+      bool opt = false;
+      auto m = eval_module(Syntax::field(n, "body"), scope, depth + 1, opt);
+      if (!m) return std::nullopt;
+      return Children{{"*", std::move(*m)}};
+    }
+    if (Syntax::is(n, "binary_operator") && syn_.text(Syntax::field(n, "operator")) == "*") {
+      auto inner = eval_list(Syntax::field(n, "left"), scope, depth + 1);
+      if (!inner || inner->empty()) return std::nullopt;
+      return Children{{"*", std::move(inner->front().second)}};
+    }
+    if (Syntax::is(n, "call")) {
+      std::string q = im_.index.qualify(u_, syn_.dotted(Syntax::field(n, "function")));
+      auto args = Syntax::children(Syntax::field(n, "arguments"));
+      if ((q == "builtins.list" || q == "builtins.tuple") && args.size() == 1) return eval_list(args[0], scope, depth + 1);
+      return std::nullopt;
+    }
+    if (Syntax::is(n, "identifier")) {
+      std::string name = syn_.text(n);
+      auto it = scope.locals.find(name);
+      if (it == scope.locals.end()) return std::nullopt;
+      auto base = eval_list(it->second, scope, depth + 1);
+      if (!base) return std::nullopt;
+      auto ap = scope.appends.find(name);
+      if (ap != scope.appends.end()) {
+        for (auto& [expr, in_loop] : ap->second) {
+          bool opt = false;
+          auto m = eval_module(expr, scope, depth + 1, opt);
+          if (!m) continue;
+          base->push_back({in_loop ? "*" : "", std::move(*m)});
+        }
+      }
+      number(*base);
+      return base;
+    }
+    return std::nullopt;
+  }
+
+  static void number(Children& c) {
+    int i = 0;
+    for (auto& [name, m] : c) {
+      if (name.empty()) name = std::to_string(i);
+      if (name != "*") ++i;
+    }
+  }
+
+  ir::ModuleExpr container(const std::string& kind, TSNode call, const Scope& scope, int depth) {
+    ir::ModuleExpr m;
+    m.kind = ir::ModuleExpr::Kind::Container;
+    m.class_name = kind;
+    m.span = syn_.span(call);
+    auto args = Syntax::children(Syntax::field(call, "arguments"));
+    std::vector<TSNode> positional;
+    for (TSNode a : args) {
+      if (!Syntax::is(a, "keyword_argument")) positional.push_back(a);
+    }
+    bool known = true;
+    if (kind == "torch.nn.ModuleDict" || (kind == "torch.nn.Sequential" && positional.size() == 1 &&
+                                          (Syntax::is(positional[0], "dictionary") || Syntax::is(positional[0], "call")) &&
+                                          !eval_single(positional[0], scope, depth))) {
+      if (!positional.empty()) {
+        TSNode d = positional[0];
+        if (Syntax::is(d, "call")) {  // OrderedDict([("a", m), ...]) / dict(...)
+          auto inner = Syntax::children(Syntax::field(d, "arguments"));
+          d = inner.empty() ? TSNode{} : inner[0];
+        }
+        if (Syntax::is(d, "dictionary")) {
+          for (TSNode pair : Syntax::children(d)) {
+            if (!Syntax::is(pair, "pair")) continue;
+            bool opt = false;
+            auto v = eval_module(Syntax::field(pair, "value"), scope, depth + 1, opt);
+            auto key = literal(syn_, Syntax::field(pair, "key"));
+            std::string name = key && std::holds_alternative<std::string>(*key) ? std::get<std::string>(*key) : "*";
+            if (v) m.children.push_back({name, std::move(*v)});
+          }
+        } else if (Syntax::is(d, "dictionary_comprehension")) {
+          TSNode pair = Syntax::field(d, "body");
+          bool opt = false;
+          auto v = eval_module(Syntax::field(pair, "value"), scope, depth + 1, opt);
+          if (v) m.children.push_back({"*", std::move(*v)});
+          else known = false;
+        } else if (Syntax::is(d, "list")) {  // OrderedDict([("a", m), ...])
+          for (TSNode t : Syntax::children(d)) {
+            auto parts = Syntax::children(t);
+            if (!Syntax::is(t, "tuple") || parts.size() != 2) continue;
+            bool opt = false;
+            auto v = eval_module(parts[1], scope, depth + 1, opt);
+            auto key = literal(syn_, parts[0]);
+            std::string name = key && std::holds_alternative<std::string>(*key) ? std::get<std::string>(*key) : "*";
+            if (v) m.children.push_back({name, std::move(*v)});
+          }
+        } else {
+          known = false;
+        }
+      }
+    } else if (kind == "torch.nn.ModuleList") {
+      if (!positional.empty()) {
+        auto c = eval_list(positional[0], scope, depth + 1);
+        if (c) m.children = std::move(*c);
+        else known = false;
+      }
+    } else {  // Sequential(a, b, *rest)
+      for (TSNode a : positional) {
+        if (Syntax::is(a, "list_splat")) {
+          auto c = eval_list(Syntax::children(a).at(0), scope, depth + 1);
+          if (!c) {
+            known = false;
+            continue;
+          }
+          for (auto& ch : *c) m.children.push_back({ch.first == "*" ? "*" : "", std::move(ch.second)});
+        } else {
+          bool opt = false;
+          auto c = eval_module(a, scope, depth + 1, opt);
+          if (c) m.children.push_back({"", std::move(*c)});
+          else m.children.push_back({"", opaque(a, "not a module ddplint recognises")});
+        }
+      }
+      number(m.children);
+    }
+    if (!known) {
+      m.children.push_back({"*", opaque(call, "children built at runtime")});
+    }
+    return m;
+  }
+
+  bool eval_single(TSNode n, const Scope& scope, int depth) {
+    bool opt = false;
+    return eval_module(n, scope, depth + 1, opt).has_value();
+  }
+
+  ir::ModuleExpr opaque(TSNode n, std::string why) {
+    ir::ModuleExpr m;
+    m.kind = ir::ModuleExpr::Kind::Opaque;
+    m.why_opaque = std::move(why);
+    m.span = syn_.span(n);
+    return m;
+  }
+
+  /// What module `n` builds, or nullopt when it is not a module. `optional` is set
+  /// when it may be None.
+  std::optional<ir::ModuleExpr> eval_module(TSNode n, const Scope& scope, int depth, bool& optional) {
+    if (depth > 24 || ts_node_is_null(n)) return std::nullopt;
+    if (Syntax::is(n, "parenthesized_expression")) {
+      auto k = Syntax::children(n);
+      return k.empty() ? std::nullopt : eval_module(k[0], scope, depth + 1, optional);
+    }
+    if (Syntax::is(n, "conditional_expression")) {
+      auto k = Syntax::children(n);
+      if (k.size() != 3) return std::nullopt;
+      bool oa = false, ob = false;
+      auto a = eval_module(k[0], scope, depth + 1, oa);
+      auto b = eval_module(k[2], scope, depth + 1, ob);
+      if (Syntax::is(k[0], "none") && b) {
+        optional = true;
+        return b;
+      }
+      if (Syntax::is(k[2], "none") && a) {
+        optional = true;
+        return a;
+      }
+      if (a && b) {
+        optional = oa || ob;
+        if (a->kind == b->kind && a->class_name == b->class_name) return a;
+        return opaque(n, "one of two modules, chosen at construction");
+      }
+      return std::nullopt;
+    }
+    if (Syntax::is(n, "call")) {
+      TSNode fn = Syntax::field(n, "function");
+      std::string path;
+      if (info_ && is_self_attr(syn_, fn, path)) {  // self._make_layer(...)
+        return method_returns(path, depth + 1, optional);
+      }
+      std::string q = im_.index.qualify(u_, syn_.dotted(fn));
+      if (q.empty()) return std::nullopt;
+      if (q == "torch.nn.Sequential" || q == "torch.nn.ModuleList" || q == "torch.nn.ModuleDict") {
+        return container(q, n, scope, depth);
+      }
+      ir::ModuleExpr m;
+      m.span = syn_.span(n);
+      m.args = call_args(n);
+      if (is_torch_nn_module_name(q)) {
+        m.kind = ir::ModuleExpr::Kind::Class;
+        m.class_name = q;
+        return m;
+      }
+      if (auto def = im_.index.find_class(q)) {
+        if (!im_.is_module_class(def->qualified)) return std::nullopt;
+        m.kind = ir::ModuleExpr::Kind::Class;
+        m.class_name = def->qualified;
+        return m;
+      }
+      if (im_.index.find_function(q)) {
+        auto r = im_.function_returns_module(im_.index.find_function(q)->qualified);
+        if (r) {
+          ir::ModuleExpr copy = *r;
+          copy.span = syn_.span(n);
+          return copy;
+        }
+        return std::nullopt;
+      }
+      if (q == "copy.deepcopy") {
+        auto args = Syntax::children(Syntax::field(n, "arguments"));
+        if (!args.empty()) return eval_module(args[0], scope, depth + 1, optional);
+      }
+      // A class from outside the project and outside torch.nn (timm, a fork of a
+      // block): a module whose parameters ddplint cannot see.
+      std::string last = q.substr(q.rfind('.') + 1);
+      bool capital = !last.empty() && std::isupper(static_cast<unsigned char>(last[0]));
+      bool torch_other = q.rfind("torch.", 0) == 0 || q.rfind("builtins.", 0) == 0 || q.rfind("?torch", 0) == 0;
+      if (capital && !torch_other && !im_.index.find_global(q)) {
+        bool all_caps = std::all_of(last.begin(), last.end(), [](char c) { return !std::islower(static_cast<unsigned char>(c)); });
+        if (!all_caps) return opaque(n, fmt::format("`{}` is not defined in the linted files", syn_.dotted(fn)));
+      }
+      return std::nullopt;
+    }
+    if (Syntax::is(n, "identifier")) {
+      std::string name = syn_.text(n);
+      auto loc = scope.locals.find(name);
+      if (loc != scope.locals.end() && !ts_node_eq(loc->second, n)) {
+        return eval_module(loc->second, scope, depth + 1, optional);
+      }
+      auto p = scope.params.find(name);
+      if (p != scope.params.end() && p->second.annotation.find("Module") != std::string::npos) {
+        optional = optional || p->second.default_text == "None" || p->second.annotation.find("Optional") != std::string::npos;
+        return opaque(n, fmt::format("passed in as constructor argument `{}`", name));
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<ir::ModuleExpr> method_returns(const std::string& method, int depth, bool& optional) {
+    if (!info_ || busy_.count(method) || depth > 24) return std::nullopt;
+    auto m = im_.method_node(info_->qualified_name, method);
+    if (!m) return std::nullopt;
+    busy_.insert(method);
+    auto r = returns_of(m->second, depth, optional);
+    busy_.erase(method);
+    return r;
+  }
+
+  /// The module every `return` of function `fn` builds, if they all build one.
+  std::optional<ir::ModuleExpr> returns_of(TSNode fn, int depth, bool& optional) {
+    Scope scope;
+    read_params(fn, scope);
+    read_locals(Syntax::field(fn, "body"), scope, false, 0);
+    std::vector<TSNode> returns;
+    collect_returns(Syntax::field(fn, "body"), returns, 0);
+    std::optional<ir::ModuleExpr> result;
+    for (TSNode r : returns) {
+      auto k = Syntax::children(r);
+      if (k.empty()) return std::nullopt;
+      bool opt = false;
+      auto m = eval_module(k[0], scope, depth + 1, opt);
+      if (Syntax::is(k[0], "none")) {
+        optional = true;
+        continue;
+      }
+      if (!m) return std::nullopt;
+      optional = optional || opt;
+      if (!result) result = std::move(m);
+      else if (result->class_name != m->class_name || result->kind != m->kind) result = opaque(r, "one of several modules");
+    }
+    return result;
+  }
+
+  void collect_returns(TSNode block, std::vector<TSNode>& out, int depth) {
+    if (depth > kMaxDepth) throw TooDeep{syn_.span(block)};
+    for (TSNode st : Syntax::children(block)) {
+      if (Syntax::is(st, "return_statement")) out.push_back(st);
+      if (Syntax::is(st, "function_definition") || Syntax::is(st, "class_definition")) continue;
+      for (const char* f : {"body", "consequence"}) {
+        TSNode b = Syntax::field(st, f);
+        if (!ts_node_is_null(b) && Syntax::is(b, "block")) collect_returns(b, out, depth + 1);
+      }
+      for (TSNode alt : Syntax::fields(st, "alternative")) {
+        TSNode b = Syntax::field(alt, "body");
+        if (ts_node_is_null(b)) b = Syntax::field(alt, "consequence");
+        if (!ts_node_is_null(b)) collect_returns(b, out, depth + 1);
+      }
+    }
+  }
+
+  // ---- __init__ ------------------------------------------------------------
+
+  void scan_init(TSNode fn) {
+    Scope scope;
+    read_params(fn, scope);
+    read_locals(Syntax::field(fn, "body"), scope, false, 0);
+    scan(Syntax::field(fn, "body"), scope, "", 0);
+  }
+
+  ir::AttrFact& attr(const std::string& name) {
+    for (auto& a : info_->attrs) {
+      if (a.name == name) return a;
+    }
+    info_->attrs.push_back({});
+    info_->attrs.back().name = name;
+    return info_->attrs.back();
+  }
+
+  void record_assignment(const std::string& name, TSNode rhs, TSNode stmt, const Scope& scope, const std::string& cond) {
+    ir::AttrFact fresh;
+    fresh.name = name;
+    fresh.def_span = syn_.span(stmt);
+    fresh.built_when = cond;
+    bool optional = false;
+    std::string callee = Syntax::is(rhs, "call") ? im_.index.qualify(u_, syn_.dotted(Syntax::field(rhs, "function"))) : "";
+    if (callee == "torch.nn.Parameter" || callee == "torch.nn.parameter.Parameter") {
+      fresh.kind = ir::AttrFact::Kind::Parameter;
+      auto args = call_args(rhs);
+      fresh.trainable = !(args.count("requires_grad") && args["requires_grad"] == "False");
+    } else if (auto m = eval_module(rhs, scope, 0, optional)) {
+      fresh.kind = ir::AttrFact::Kind::Submodule;
+      fresh.module = std::move(*m);
+      fresh.optional = optional || !cond.empty();
+    } else {
+      fresh.kind = ir::AttrFact::Kind::Plain;
+      fresh.init_text = syn_.text(rhs);
+      if (auto c = literal(syn_, rhs)) {
+        fresh.constant_value_known = true;
+        fresh.constant = *c;
+      }
+    }
+    ir::AttrFact* existing = info_->attr(name) ? &attr(name) : nullptr;
+    if (!existing) {
+      info_->attrs.push_back(std::move(fresh));
+      return;
+    }
+    // Assigned twice in __init__: `self.head = None` then `if x: self.head = Head()`.
+    bool was_none = existing->kind == ir::AttrFact::Kind::Plain && existing->constant_value_known &&
+                    std::holds_alternative<ir::NoneConst>(existing->constant);
+    bool now_none = fresh.kind == ir::AttrFact::Kind::Plain && fresh.constant_value_known &&
+                    std::holds_alternative<ir::NoneConst>(fresh.constant);
+    if (fresh.kind == ir::AttrFact::Kind::Submodule && was_none) {
+      fresh.optional = true;
+      *existing = std::move(fresh);
+    } else if (existing->kind == ir::AttrFact::Kind::Submodule && now_none) {
+      existing->optional = true;
+    } else if (fresh.kind != ir::AttrFact::Kind::Plain || existing->kind == ir::AttrFact::Kind::Plain) {
+      bool opt = existing->optional;
+      *existing = std::move(fresh);
+      existing->optional = existing->optional || opt;
+    }
+  }
+
+  void freeze(const std::string& path, TSNode at) { info_->frozen.push_back({path, syn_.span(at)}); }
+
+  void scan_call(TSNode call, const Scope& scope, const std::string& cond, int depth) {
+    TSNode fn = Syntax::field(call, "function");
+    if (!Syntax::is(fn, "attribute")) return;
+    std::string method = syn_.text(Syntax::field(fn, "attribute"));
+    TSNode obj = Syntax::field(fn, "object");
+    auto args = Syntax::children(Syntax::field(call, "arguments"));
+    std::string d = syn_.dotted(obj);
+    if (d == "self" && (method == "register_buffer" || method == "register_parameter") && args.size() >= 2) {
+      auto key = literal(syn_, args[0]);
+      if (!key || !std::holds_alternative<std::string>(*key)) return;
+      ir::AttrFact& a = attr(std::get<std::string>(*key));
+      a.kind = method == "register_buffer" ? ir::AttrFact::Kind::Buffer : ir::AttrFact::Kind::Parameter;
+      a.def_span = syn_.span(call);
+      if (a.kind == ir::AttrFact::Kind::Parameter) {
+        auto pargs = Syntax::is(args[1], "call") ? call_args(args[1]) : std::map<std::string, std::string>{};
+        a.trainable = !(pargs.count("requires_grad") && pargs["requires_grad"] == "False");
+      }
+      return;
+    }
+    if (method == "requires_grad_" && (d == "self" || d.rfind("self.", 0) == 0)) {
+      bool off = !args.empty() && syn_.text(args[0]) == "False";
+      for (TSNode a : args) {
+        if (Syntax::is(a, "keyword_argument") && syn_.text(Syntax::field(a, "value")) == "False") off = true;
+      }
+      if (off) freeze(self_path(syn_, obj), call);
+      return;
+    }
+    if ((method == "append" || method == "add_module") && d.rfind("self.", 0) == 0 && !args.empty()) {
+      std::string owner = d.substr(5);
+      if (owner.find('.') != std::string::npos) return;
+      ir::AttrFact* a = info_->attr(owner) ? &attr(owner) : nullptr;
+      if (!a || a->kind != ir::AttrFact::Kind::Submodule || a->module.kind != ir::ModuleExpr::Kind::Container) return;
+      TSNode m = method == "append" ? args[0] : (args.size() > 1 ? args[1] : TSNode{});
+      bool opt = false;
+      auto e = eval_module(m, scope, 0, opt);
+      if (!e) return;
+      std::string name = in_loop_ ? "*" : std::to_string(a->module.children.size());
+      if (method == "add_module") {
+        auto key = literal(syn_, args[0]);
+        name = key && std::holds_alternative<std::string>(*key) && !in_loop_ ? std::get<std::string>(*key) : "*";
+      }
+      for (auto& c : a->module.children) {
+        if (c.first == name) return;
+      }
+      a->module.children.push_back({name, std::move(*e)});
+      return;
+    }
+    if (d == "self" && info_ && !busy_.count(method)) {  // a helper that builds part of the model
+      auto m = im_.method_node(info_->qualified_name, method);
+      if (m && method != "__init__") {
+        busy_.insert(method);
+        Scope inner;
+        read_params(m->second, inner);
+        read_locals(Syntax::field(m->second, "body"), inner, false, 0);
+        scan(Syntax::field(m->second, "body"), inner, cond, depth + 1);
+        busy_.erase(method);
+      }
+    }
+  }
+
+  void scan(TSNode block, const Scope& scope, const std::string& cond, int depth) {
+    if (depth > kMaxDepth) throw TooDeep{syn_.span(block)};
+    for (TSNode st : Syntax::children(block)) {
+      if (Syntax::is(st, "expression_statement")) {
+        for (TSNode e : Syntax::children(st)) {
+          if (Syntax::is(e, "assignment")) {
+            TSNode l = Syntax::field(e, "left"), r = Syntax::field(e, "right");
+            std::string name;
+            if (is_self_attr(syn_, l, name) && !ts_node_is_null(r)) {
+              record_assignment(name, r, st, scope, cond);
+            } else if (Syntax::is(l, "attribute") && syn_.text(Syntax::field(l, "attribute")) == "requires_grad" &&
+                       syn_.text(r) == "False") {
+              std::string p = self_path(syn_, Syntax::field(l, "object"));
+              std::string obj = syn_.dotted(Syntax::field(l, "object"));
+              if (!p.empty() || obj == "self") freeze(p, st);
+              else if (frozen_loop_active_ && obj == frozen_loop_var_) freeze(frozen_loop_path_, st);
+            }
+          } else if (Syntax::is(e, "call")) {
+            TSNode fn = Syntax::field(e, "function");
+            if (Syntax::is(fn, "attribute") && syn_.text(Syntax::field(fn, "attribute")) == "requires_grad_" &&
+                frozen_loop_active_ && syn_.dotted(Syntax::field(fn, "object")) == frozen_loop_var_) {
+              freeze(frozen_loop_path_, e);
+            } else {
+              scan_call(e, scope, cond, depth);
+            }
+          }
+        }
+      } else if (Syntax::is(st, "if_statement")) {
+        std::string c = syn_.text(Syntax::field(st, "condition"));
+        std::string here = cond.empty() ? c : cond + " and " + c;
+        scan(Syntax::field(st, "consequence"), scope, here, depth + 1);
+        for (TSNode alt : Syntax::fields(st, "alternative")) {
+          TSNode b = Syntax::field(alt, "body");
+          if (ts_node_is_null(b)) b = Syntax::field(alt, "consequence");
+          std::string not_c = "not (" + c + ")";
+          scan(b, scope, cond.empty() ? not_c : cond + " and " + not_c, depth + 1);
+        }
+      } else if (Syntax::is(st, "for_statement")) {
+        // for p in self.x.parameters(): p.requires_grad = False
+        TSNode right = Syntax::field(st, "right");
+        std::string saved_path = frozen_loop_path_, saved_var = frozen_loop_var_;
+        bool saved_active = frozen_loop_active_;
+        if (Syntax::is(right, "call")) {
+          TSNode fn = Syntax::field(right, "function");
+          if (Syntax::is(fn, "attribute") && syn_.text(Syntax::field(fn, "attribute")) == "parameters") {
+            std::string obj = syn_.dotted(Syntax::field(fn, "object"));
+            if (obj == "self" || obj.rfind("self.", 0) == 0) {
+              frozen_loop_active_ = true;
+              frozen_loop_path_ = self_path(syn_, Syntax::field(fn, "object"));
+              frozen_loop_var_ = syn_.text(Syntax::field(st, "left"));
+            }
+          }
+        }
+        bool saved_loop = in_loop_;
+        in_loop_ = true;
+        scan(Syntax::field(st, "body"), scope, cond, depth + 1);
+        in_loop_ = saved_loop;
+        frozen_loop_path_ = saved_path;
+        frozen_loop_var_ = saved_var;
+        frozen_loop_active_ = saved_active;
+      } else if (Syntax::is(st, "while_statement") || Syntax::is(st, "with_statement") || Syntax::is(st, "try_statement")) {
+        bool saved_loop = in_loop_;
+        in_loop_ = in_loop_ || Syntax::is(st, "while_statement");
+        scan(Syntax::field(st, "body"), scope, cond, depth + 1);
+        in_loop_ = saved_loop;
+      }
+    }
+  }
+
+ private:
+  Frontend::Impl& im_;
+  const Unit& u_;
+  Syntax syn_;
+  ir::ClassInfo* info_;
+  std::set<std::string> busy_;
+  bool in_loop_ = false;
+  bool frozen_loop_active_ = false;  ///< inside `for p in self.x.parameters():`
+  std::string frozen_loop_path_, frozen_loop_var_;
+};
+
+}  // namespace
+
+void Frontend::Impl::collect_facts(ir::ClassInfo& info, const Unit& u, TSNode class_node) {
+  Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
+  for (TSNode st : Syntax::children(Syntax::field(class_node, "body"))) {
+    if (!Syntax::is(st, "expression_statement")) continue;
+    for (TSNode e : Syntax::children(st)) {
+      if (!Syntax::is(e, "assignment")) continue;
+      TSNode l = Syntax::field(e, "left");
+      if (!Syntax::is(l, "identifier")) continue;
+      if (auto c = literal(syn, Syntax::field(e, "right"))) info.class_constants[syn.text(l)] = *c;
+    }
+  }
+  FactsBuilder fb(*this, u, &info);
+  for (TSNode m : class_methods(class_node)) {
+    if (syn.text(Syntax::field(m, "name")) == "__init__") fb.scan_init(m);
+  }
+  // Attributes assigned outside __init__ are state, not configuration.
+  for (TSNode m : class_methods(class_node)) {
+    if (syn.text(Syntax::field(m, "name")) == "__init__") continue;
+    std::vector<TSNode> stack{Syntax::field(m, "body")};
+    while (!stack.empty()) {
+      TSNode n = stack.back();
+      stack.pop_back();
+      if (stack.size() > 100000) break;
+      if (Syntax::is(n, "assignment") || Syntax::is(n, "augmented_assignment")) {
+        std::string name;
+        if (is_self_attr(syn, Syntax::field(n, "left"), name)) {
+          if (ir::AttrFact* a = const_cast<ir::AttrFact*>(info.attr(name))) {
+            a->set_outside_init = true;
+          } else {
+            ir::AttrFact fresh;
+            fresh.name = name;
+            fresh.set_outside_init = true;
+            fresh.def_span = syn.span(n);
+            info.attrs.push_back(std::move(fresh));
+          }
+        }
+      }
+      for (TSNode ch : Syntax::children(n)) stack.push_back(ch);
+    }
+  }
+}
+
+std::optional<ir::ModuleExpr> Frontend::Impl::function_returns_module(const std::string& qualified) {
+  auto it = returns_module_memo.find(qualified);
+  if (it != returns_module_memo.end()) return it->second;
+  if (returns_module_busy.count(qualified)) return std::nullopt;
+  auto def = index.find_function(qualified);
+  if (!def) return std::nullopt;
+  returns_module_busy.insert(qualified);
+  FactsBuilder fb(*this, *def->unit, nullptr);
+  bool optional = false;
+  auto r = fb.returns_of(def->node, 0, optional);
+  returns_module_busy.erase(qualified);
+  returns_module_memo[qualified] = r;
+  return r;
+}
+
+}  // namespace ddplint::frontend::python

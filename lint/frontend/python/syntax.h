@@ -1,0 +1,90 @@
+// Small helpers over tree-sitter nodes, shared by the Python frontend's parts.
+#pragma once
+
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <tree_sitter/api.h>
+
+#include "lint/ir/ir.h"
+
+extern "C" const TSLanguage* tree_sitter_python(void);
+
+namespace ddplint::frontend::python {
+
+/// Thrown when input nests deeper than the frontend recurses; reported as DDP901.
+struct TooDeep {
+  ir::Span span;
+};
+inline constexpr int kMaxDepth = 300;
+
+class Syntax {
+ public:
+  Syntax(const std::string& text, int file) : text_(text), file_(file) {}
+
+  static bool is(TSNode n, const char* type) { return !ts_node_is_null(n) && std::strcmp(ts_node_type(n), type) == 0; }
+  static TSNode field(TSNode n, const char* name) {
+    return ts_node_child_by_field_name(n, name, static_cast<uint32_t>(std::strlen(name)));
+  }
+  /// Named children without comments.
+  static std::vector<TSNode> children(TSNode n) {
+    std::vector<TSNode> out;
+    uint32_t c = ts_node_named_child_count(n);
+    for (uint32_t i = 0; i < c; ++i) {
+      TSNode ch = ts_node_named_child(n, i);
+      if (!is(ch, "comment")) out.push_back(ch);
+    }
+    return out;
+  }
+  /// All children with a given field name (e.g. several "name" in an import).
+  static std::vector<TSNode> fields(TSNode n, const char* name) {
+    std::vector<TSNode> out;
+    TSTreeCursor c = ts_tree_cursor_new(n);
+    if (ts_tree_cursor_goto_first_child(&c)) {
+      do {
+        const char* f = ts_tree_cursor_current_field_name(&c);
+        if (f && std::strcmp(f, name) == 0) out.push_back(ts_tree_cursor_current_node(&c));
+      } while (ts_tree_cursor_goto_next_sibling(&c));
+    }
+    ts_tree_cursor_delete(&c);
+    return out;
+  }
+
+  std::string text(TSNode n) const {
+    if (ts_node_is_null(n)) return "";
+    return text_.substr(ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
+  }
+  ir::Span span(TSNode n) const {
+    ir::Span s;
+    if (ts_node_is_null(n)) return s;
+    s.file = file_;
+    s.begin = ts_node_start_byte(n);
+    s.end = ts_node_end_byte(n);
+    TSPoint a = ts_node_start_point(n), b = ts_node_end_point(n);
+    s.line = a.row + 1;
+    s.col = a.column + 1;
+    s.end_line = b.row + 1;
+    s.end_col = b.column + 1;
+    return s;
+  }
+  /// The text of a dotted name (`nn.Linear`, `torch.nn.functional.relu`), or "" when
+  /// `n` is anything else.
+  std::string dotted(TSNode n) const {
+    if (is(n, "identifier")) return text(n);
+    if (is(n, "attribute")) {
+      std::string head = dotted(field(n, "object"));
+      if (head.empty()) return "";
+      return head + "." + text(field(n, "attribute"));
+    }
+    return "";
+  }
+  int file() const { return file_; }
+
+ private:
+  const std::string& text_;
+  int file_;
+};
+
+}  // namespace ddplint::frontend::python

@@ -1,0 +1,273 @@
+// ddplint IR: a TorchScript-shaped SSA graph with structured control flow.
+//
+// Graph -> Block -> Node -> Value, as in torch/csrc/jit/ir/ir.h:
+//   %3 : Tensor = prim::CallMethod[name="forward"](%2, %x)   # model.py:12:9
+//   %4 : Tensor = prim::If(%c)
+//     block0():  -> (%3)
+//     block1():  -> (%x)
+// Node kinds use TorchScript's symbols where one exists; ddplint adds a few that
+// only Python source needs (see kinds below). Every node has a source span.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace ddplint::ir {
+
+/// A source range: 0-based byte offsets plus 1-based line/column (columns count
+/// bytes, as clang and ruff's JSON do).
+struct Span {
+  int file = -1;  ///< index into Program::files, -1 when unknown
+  uint32_t begin = 0, end = 0;
+  uint32_t line = 0, col = 0, end_line = 0, end_col = 0;
+  bool valid() const { return file >= 0 && line > 0; }
+};
+
+class Node;
+class Block;
+class Graph;
+
+class Value {
+ public:
+  Node* node() const { return node_; }  ///< defining node; nullptr for block params
+  Block* owning_block() const { return block_; }
+  int id() const { return id_; }
+  const std::string& debug_name() const { return name_; }
+  void set_debug_name(std::string n) { name_ = std::move(n); }
+  const std::vector<Node*>& uses() const { return uses_; }
+  void replace_all_uses_with(Value* other);
+
+ private:
+  friend class Node;
+  friend class Block;
+  friend class Graph;
+  Node* node_ = nullptr;
+  Block* block_ = nullptr;
+  int id_ = 0;
+  std::string name_;
+  std::vector<Node*> uses_;
+};
+
+/// Constant payloads of prim::Constant.
+struct NoneConst {
+  bool operator==(const NoneConst&) const { return true; }
+};
+using Constant = std::variant<NoneConst, bool, int64_t, double, std::string>;
+
+namespace kind {
+// TorchScript symbols.
+inline constexpr const char* Constant = "prim::Constant";
+inline constexpr const char* GetAttr = "prim::GetAttr";
+inline constexpr const char* SetAttr = "prim::SetAttr";
+inline constexpr const char* CallMethod = "prim::CallMethod";
+inline constexpr const char* CallFunction = "prim::CallFunction";
+inline constexpr const char* If = "prim::If";
+inline constexpr const char* Loop = "prim::Loop";
+inline constexpr const char* ListConstruct = "prim::ListConstruct";
+inline constexpr const char* TupleConstruct = "prim::TupleConstruct";
+inline constexpr const char* DictConstruct = "prim::DictConstruct";
+inline constexpr const char* TupleUnpack = "prim::TupleUnpack";
+inline constexpr const char* Uninitialized = "prim::Uninitialized";
+inline constexpr const char* RaiseException = "prim::RaiseException";
+inline constexpr const char* BreakStmt = "prim::BreakStmt";
+inline constexpr const char* ContinueStmt = "prim::ContinueStmt";
+inline constexpr const char* GetItem = "aten::__getitem__";
+inline constexpr const char* SetItem = "aten::_set_item";  // returns the updated container
+inline constexpr const char* Detach = "aten::detach";
+inline constexpr const char* Not = "aten::__not__";
+inline constexpr const char* And = "aten::__and__";
+inline constexpr const char* Or = "aten::__or__";
+inline constexpr const char* Is = "aten::__is__";
+inline constexpr const char* IsNot = "aten::__isnot__";
+// ddplint additions.
+inline constexpr const char* NoGrad = "ddplint::NoGrad";        // one block; torch.no_grad()/inference_mode()
+inline constexpr const char* Iterate = "ddplint::Iterate";      // the iterable of a for loop
+inline constexpr const char* Opaque = "ddplint::Opaque";        // an expression ddplint does not model
+inline constexpr const char* CallValue = "ddplint::CallValue";  // calling a local that is not known to be a module
+}  // namespace kind
+
+class Node {
+ public:
+  const std::string& kind() const { return kind_; }
+  bool is(const char* k) const { return kind_ == k; }
+  const std::vector<Value*>& inputs() const { return inputs_; }
+  Value* input(size_t i) const { return inputs_.at(i); }
+  const std::vector<Value*>& outputs() const { return outputs_; }
+  Value* output(size_t i = 0) const { return outputs_.at(i); }
+  const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
+  Block* block(size_t i) const { return blocks_.at(i).get(); }
+  Block* owning_block() const { return owner_; }
+  const Span& span() const { return span_; }
+  void set_span(const Span& s) { span_ = s; }
+
+  void add_input(Value* v);
+  void remove_input(size_t i);
+  Value* add_output();
+  Block* add_block();
+
+  /// Keyword names aligned with inputs() ("" for positional inputs).
+  const std::vector<std::string>& input_names() const { return input_names_; }
+  void add_input(Value* v, std::string keyword);
+
+  // Attributes, as TorchScript's node attributes.
+  std::string name;                   ///< GetAttr/SetAttr/CallMethod name; CallFunction callee
+  std::optional<Constant> value;      ///< prim::Constant payload
+  std::string text;                   ///< source text of the construct, for messages
+
+ private:
+  friend class Block;
+  friend class Graph;
+  friend class Value;
+  std::string kind_;
+  std::vector<Value*> inputs_;
+  std::vector<std::string> input_names_;
+  std::vector<Value*> outputs_;
+  std::vector<std::unique_ptr<Block>> blocks_;
+  Block* owner_ = nullptr;
+  Graph* graph_ = nullptr;
+  Span span_;
+};
+
+class Block {
+ public:
+  const std::vector<Value*>& params() const { return params_; }
+  const std::vector<Value*>& returns() const { return returns_; }
+  const std::vector<std::unique_ptr<Node>>& nodes() const { return nodes_; }
+  Node* owning_node() const { return owner_; }
+  Graph* graph() const { return graph_; }
+
+  Value* add_param(std::string debug_name = "");
+  void remove_param(size_t i);
+  void add_return(Value* v) { returns_.push_back(v); }
+  void set_return(size_t i, Value* v) { returns_.at(i) = v; }
+  Node* append(std::string kind, const Span& span);
+  /// Inserts a node before `before` (which must be in this block).
+  Node* insert_before(const Node* before, std::string kind, const Span& span);
+
+ private:
+  friend class Node;
+  friend class Graph;
+  std::vector<Value*> params_;
+  std::vector<Value*> returns_;
+  std::vector<std::unique_ptr<Node>> nodes_;
+  Node* owner_ = nullptr;
+  Graph* graph_ = nullptr;
+};
+
+class Graph {
+ public:
+  Graph();
+  Block* block() const { return top_.get(); }
+  int next_value_id() { return next_id_++; }
+  std::vector<std::unique_ptr<Value>>& value_pool() { return values_; }
+
+ private:
+  std::unique_ptr<Block> top_;
+  std::vector<std::unique_ptr<Value>> values_;
+  int next_id_ = 0;
+};
+
+// ---------------------------------------------------------------------------
+// Module-level facts, beside the graphs.
+
+/// How a submodule attribute is built, as far as the source says.
+struct ModuleExpr {
+  enum class Kind {
+    Class,      ///< a known class: `nn.Linear(...)`, `Block(dim)`; see class_name
+    Container,  ///< nn.Sequential / nn.ModuleList / nn.ModuleDict with children
+    Opaque,     ///< a module whose parameters ddplint cannot see
+  };
+  Kind kind = Kind::Opaque;
+  std::string class_name;  ///< qualified: "torch.nn.Linear", "pkg.blocks.GatedFusion"
+  /// Children of a container; the name "*" stands for every element of a
+  /// homogeneous container built by a comprehension or `[X] * n`.
+  std::vector<std::pair<std::string, ModuleExpr>> children;
+  /// Literal constructor arguments (positional as "0", "1", ...), as source text.
+  std::map<std::string, std::string> args;
+  std::string why_opaque;  ///< for Opaque: what could not be resolved
+  Span span;
+};
+
+struct AttrFact {
+  enum class Kind { Submodule, Parameter, Buffer, Plain };
+  std::string name;
+  Kind kind = Kind::Plain;
+  ModuleExpr module;        ///< for Submodule
+  bool optional = false;    ///< may be None (`X(...) if flag else None`, a constructor argument)
+  bool trainable = true;    ///< for Parameter: false with requires_grad=False
+  bool set_outside_init = false;  ///< assigned in a method other than __init__ (not a config constant)
+  bool constant_value_known = false;
+  Constant constant;        ///< for Plain attributes assigned a literal
+  Span def_span;            ///< the `self.name = ...` statement in __init__
+  /// Source text of the condition under which __init__ builds it ("" when always),
+  /// e.g. "use_aux" for `if use_aux: self.aux = Head()`.
+  std::string built_when;
+  /// For Plain attributes: the source text assigned in __init__ (`self.use_mask = use_mask`).
+  std::string init_text;
+};
+
+struct Method {
+  std::string name;
+  std::unique_ptr<Graph> graph;
+  std::vector<std::string> param_names;  ///< including self
+  Span span;
+};
+
+struct ClassInfo {
+  std::string qualified_name;  ///< "pkg.blocks.GatedFusion"
+  std::string name;            ///< "GatedFusion"
+  int file = -1;
+  Span span;
+  std::vector<std::string> bases;  ///< qualified names as resolved through imports
+  std::vector<AttrFact> attrs;     ///< in definition order
+  std::vector<std::unique_ptr<Method>> methods;
+  /// Attribute paths frozen in __init__ (`self.teacher.requires_grad_(False)`,
+  /// `for p in self.x.parameters(): p.requires_grad = False`), relative to self.
+  std::vector<std::pair<std::string, Span>> frozen;
+  /// Class-level assignments (`expansion = 1`).
+  std::map<std::string, Constant> class_constants;
+
+  const AttrFact* attr(const std::string& n) const;
+  const Method* method(const std::string& n) const;
+};
+
+struct Function {
+  std::string qualified_name;  ///< "pkg.blocks.mlp"
+  std::unique_ptr<Graph> graph;
+  std::vector<std::string> param_names;
+  /// When every `return` builds a module (`return nn.Sequential(...)`), how.
+  std::optional<ModuleExpr> returns_module;
+  Span span;
+};
+
+struct SourceFile {
+  std::string path;         ///< as given or discovered, relative to the cwd when possible
+  std::string module_name;  ///< dotted module name used for imports
+  std::string text;
+  std::vector<uint32_t> line_starts;
+  bool reported = true;     ///< false for files loaded only to resolve imports
+
+  std::string_view line_text(uint32_t line) const;
+};
+
+/// Everything the frontends produced for one run.
+struct Program {
+  std::vector<SourceFile> files;
+  std::vector<std::unique_ptr<ClassInfo>> classes;
+  std::vector<std::unique_ptr<Function>> functions;
+
+  const ClassInfo* find_class(const std::string& qualified) const;
+  const Function* find_function(const std::string& qualified) const;
+};
+
+/// Prints a graph in TorchScript's text form with `# file:line:col` comments.
+std::string print_graph(const Graph& g, const Program& p, const std::string& header);
+std::string print_class(const ClassInfo& c, const Program& p);
+std::string print_constant(const Constant& c);
+
+}  // namespace ddplint::ir

@@ -1,0 +1,73 @@
+// Condition atoms and guards, and how a condition is classified.
+//
+// A guard is a conjunction of literals over atoms: "this parameter reaches the
+// output only when `n_i > 0` holds". An atom is one condition met while
+// interpreting a graph: an If's condition, a loop that may run zero times, or a
+// module selected by a runtime key (`self.heads[task]`).
+//
+// Condition classes: a condition on configuration constants only (attributes set in
+// __init__ and never reassigned, `is not None` of an optional submodule, literals,
+// module-level constants) is fixed for a model instance; anything that depends on
+// forward arguments, tensor values, randomness or mutable state is iteration-varying.
+// `self.training` is True under DDP training and folds away.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lint/ir/ir.h"
+
+namespace ddplint::passes {
+
+enum class Provenance { Constant, Config, Varying };
+
+/// The more varying of two provenances.
+inline Provenance join(Provenance a, Provenance b) { return a > b ? a : b; }
+
+struct Atom {
+  enum class Kind {
+    Branch,    ///< prim::If condition
+    ZeroTrip,  ///< a loop that may run zero times (`range(n)` with runtime n, `while`)
+    Select,    ///< one element of a ModuleList/ModuleDict picked by a runtime key
+  };
+  Kind kind = Kind::Branch;
+  Provenance provenance = Provenance::Varying;
+  ir::Span span;
+  std::string text;                      ///< source text of the condition
+  const ir::ClassInfo* owner = nullptr;  ///< the class whose code holds it
+  std::string scope;                     ///< "Class.method"
+  bool skips_rest = false;               ///< its then-branch ends in continue/return
+  /// When the atom is `self.X is not None` (or `if self.X:`): X's path, and the
+  /// polarity under which X is not None.
+  std::string nonnull_path;
+  bool nonnull_when = true;
+  /// When the atom reads one configuration attribute: the attribute, and the text
+  /// __init__ assigned to it (`self.use_mask = use_mask` -> "use_mask").
+  const ir::AttrFact* flag = nullptr;
+  std::string flag_init_text;
+  bool flag_negated = false;
+  /// Loops whose iteration the condition depends on (it can differ per iteration).
+  std::set<int> iter_loops;
+};
+
+struct Lit {
+  int atom = -1;
+  bool positive = true;
+  bool operator<(const Lit& o) const { return atom != o.atom ? atom < o.atom : positive < o.positive; }
+  bool operator==(const Lit& o) const { return atom == o.atom && positive == o.positive; }
+};
+
+/// A conjunction of literals, sorted and unique. Empty = always.
+using Guard = std::vector<Lit>;
+
+/// a AND b.
+Guard guard_and(const Guard& a, const Guard& b);
+/// A sound over-approximation of a OR b: the literals both share.
+Guard guard_or(const Guard& a, const Guard& b);
+Guard guard_with(const Guard& g, Lit l);
+
+/// How a literal reads in a message: "`n_i > 0`", "not `txt is None`".
+std::string describe_literal(const Atom& a, bool positive);
+
+}  // namespace ddplint::passes

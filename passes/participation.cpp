@@ -1,0 +1,1254 @@
+#include "passes/participation.h"
+
+#include <algorithm>
+#include <functional>
+#include <optional>
+#include <set>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+namespace ddplint::passes {
+namespace {
+
+namespace kind = ir::kind;
+using ir::Block;
+using ir::Node;
+using ir::Value;
+
+using Deps = std::map<std::string, Dep>;
+
+constexpr int kMaxCallDepth = 24;
+constexpr int kMaxCalls = 20000;
+
+/// What the interpreter knows of one SSA value.
+struct AbsVal {
+  Deps deps;
+  Provenance prov = Provenance::Varying;
+  std::optional<ir::Constant> cval;
+  std::set<int> iter_loops;
+  // A module value: a node of the tree, possibly "each element" of a container,
+  // possibly selected under a guard (a runtime key).
+  const ModuleNode* mod = nullptr;
+  bool each_element = false;
+  bool is_super = false;
+  const ir::ClassInfo* super_of = nullptr;
+  Guard mod_guard;
+  // Condition helpers.
+  std::string nonnull_path;
+  bool nonnull_when = true;
+  bool null_test = false;
+  const ir::AttrFact* flag = nullptr;
+  bool flag_negated = false;
+  // Containers and iterables.
+  std::shared_ptr<AbsVal> elem;
+  std::vector<AbsVal> items;
+  bool has_items = false;
+  bool varying_length = false;  ///< range(n) with runtime n
+};
+
+bool is_true(const std::optional<ir::Constant>& c) {
+  if (!c) return false;
+  if (auto* b = std::get_if<bool>(&*c)) return *b;
+  if (auto* i = std::get_if<int64_t>(&*c)) return *i != 0;
+  if (auto* d = std::get_if<double>(&*c)) return *d != 0.0;
+  if (auto* s = std::get_if<std::string>(&*c)) return !s->empty();
+  return false;  // None
+}
+
+std::optional<double> number(const std::optional<ir::Constant>& c) {
+  if (!c) return std::nullopt;
+  if (auto* b = std::get_if<bool>(&*c)) return *b ? 1.0 : 0.0;
+  if (auto* i = std::get_if<int64_t>(&*c)) return static_cast<double>(*i);
+  if (auto* d = std::get_if<double>(&*c)) return *d;
+  return std::nullopt;
+}
+
+AbsVal constant(ir::Constant c) {
+  AbsVal v;
+  v.prov = Provenance::Constant;
+  v.cval = std::move(c);
+  return v;
+}
+
+void add_deps(Deps& into, const Deps& from) {
+  for (const auto& [p, d] : from) {
+    auto it = into.find(p);
+    if (it == into.end()) {
+      into.emplace(p, d);
+    } else {
+      it->second.guard = guard_or(it->second.guard, d.guard);
+    }
+  }
+}
+
+/// Ops whose result carries no gradient back to their inputs.
+bool non_differentiable(const std::string& op) {
+  static const std::set<std::string> k = {
+      "detach", "detach_", "item", "tolist", "numpy", "eq", "ne", "lt", "le", "gt", "ge", "__contains__",
+      "__not_contains__", "__not__", "__and__", "__or__", "__xor__", "__is__", "__isnot__", "argmax", "argmin",
+      "argsort", "nonzero", "numel", "size", "dim", "long", "int", "bool", "short", "byte", "sign", "zeros_like",
+      "ones_like", "empty_like", "full_like", "rand_like", "randn_like", "randint_like", "new_zeros", "new_ones",
+      "new_empty", "new_full", "new_tensor", "bernoulli", "bernoulli_", "isnan", "isinf", "isfinite", "any", "all",
+      "floor", "ceil", "round", "trunc", "floordiv", "remainder", "zero_", "fill_", "eq_", "bucketize",
+      "searchsorted", "unique", "bincount", "histc", "multinomial", "randperm", "randint", "rand", "randn",
+      "normal_", "uniform_", "random_", "topk_indices", "one_hot", "is_nonzero", "count_nonzero", "data_ptr",
+      "stride", "is_contiguous", "get_device", "nelement", "element_size"};
+  return k.count(op) > 0;
+}
+
+bool is_random_function(const std::string& q) {
+  static const std::set<std::string> k = {"torch.rand", "torch.randn", "torch.randint", "torch.randperm",
+                                          "torch.bernoulli", "torch.multinomial", "torch.normal", "torch.rand_like",
+                                          "torch.randn_like", "torch.randint_like"};
+  return q.rfind("random.", 0) == 0 || q.rfind("numpy.random", 0) == 0 || q.rfind("np.random", 0) == 0 || k.count(q);
+}
+
+std::string last_segment(const std::string& q) { return q.substr(q.rfind('.') + 1); }
+
+struct Event {
+  std::string param;
+  int depth = 0;
+  NeverReason reason;
+};
+
+struct Frame {
+  const ModuleNode* self = nullptr;
+  const ir::ClassInfo* cls = nullptr;  ///< the class whose code runs (owner of atoms)
+  std::string scope;
+  int depth = 0;
+  int no_grad = 0;
+  std::vector<int> loops;
+  std::unordered_map<const Value*, AbsVal> vals;
+  std::map<std::string, ir::Span> seen;  ///< params seen in any value here: first use
+  Deps escaped;                          ///< stored on the module
+};
+
+class Interpreter {
+ public:
+  Interpreter(const ir::Program& program, Participation& out) : program_(program), out_(out) {}
+
+  Deps run(const ir::ClassInfo& root, const ir::Method& forward) {
+    std::vector<AbsVal> args;
+    AbsVal self;
+    self.mod = &out_.tree->root();
+    self.prov = Provenance::Config;
+    args.push_back(self);
+    for (size_t i = 1; i < forward.param_names.size(); ++i) args.push_back(AbsVal{});
+    entered_[""] = &root;
+    auto r = call_graph(*forward.graph, &out_.tree->root(), &root, root.name + "." + forward.name, args, {}, 0);
+    if (!r) return {};
+    Deps used = r->deps;
+    add_deps(used, root_escaped_);
+    return used;
+  }
+
+  std::vector<Event> events;                       ///< cuts and losses
+  std::vector<Event> dead_uses;                    ///< uses in branches never taken in training
+  std::map<std::string, const ir::ClassInfo*> entered_;  ///< module paths whose code ran
+  bool reachable_root = true;
+  bool truncated = false;
+
+ private:
+  // ---- calls -----------------------------------------------------------------
+
+  std::optional<AbsVal> call_graph(const ir::Graph& g, const ModuleNode* self, const ir::ClassInfo* cls,
+                                   const std::string& scope, std::vector<AbsVal> args,
+                                   const std::vector<std::pair<std::string, AbsVal>>& kwargs, int depth,
+                                   const std::vector<std::string>* names = nullptr) {
+    if (depth > kMaxCallDepth || ++calls_ > kMaxCalls) {
+      truncated = true;
+      return std::nullopt;
+    }
+    Frame f;
+    f.self = self;
+    f.cls = cls;
+    f.scope = scope;
+    f.depth = depth;
+    const auto& params = g.block()->params();
+    for (size_t i = 0; i < params.size(); ++i) {
+      AbsVal v = i < args.size() ? args[i] : AbsVal{};
+      if (names && i < names->size()) {
+        for (const auto& [k, kv] : kwargs) {
+          if (k == (*names)[i]) v = kv;
+        }
+      }
+      f.vals[params[i]] = std::move(v);
+    }
+    Frame* saved = frame_;
+    frame_ = &f;
+    bool reachable = eval_block(*g.block());
+    frame_ = saved;
+    if (depth == 0) reachable_root = reachable;
+    AbsVal ret = reachable && !g.block()->returns().empty() ? f.vals[g.block()->returns()[0]] : AbsVal{};
+    // What this frame saw but neither returned nor stored was discarded here.
+    for (const auto& [p, span] : f.seen) {
+      if (ret.deps.count(p) || f.escaped.count(p)) continue;
+      NeverReason r;
+      r.kind = NeverReason::Kind::Discarded;
+      r.span = span;
+      r.blamed = cls;
+      r.scope = scope;
+      events.push_back({p, depth, r});
+    }
+    if (depth == 0) add_deps(root_escaped_, f.escaped);
+    else if (saved) add_deps(saved->escaped, f.escaped);
+    return ret;
+  }
+
+  /// Calls `m` (a module value) with `args`, from node `at`.
+  AbsVal call_module(const AbsVal& m, const std::string& method, const std::vector<AbsVal>& args,
+                     const std::vector<std::pair<std::string, AbsVal>>& kwargs, const Node& at) {
+    const ModuleNode* node = m.mod;
+    if (m.each_element && node->kind == ModuleNode::Kind::Container) {
+      AbsVal out;
+      bool first = true;
+      for (const auto& c : node->children) {
+        AbsVal each = m;
+        each.mod = c.get();
+        each.each_element = false;
+        AbsVal r = call_module(each, method, args, kwargs, at);
+        if (first) out = r;
+        else add_deps(out.deps, r.deps);
+        out.prov = join(out.prov, r.prov);
+        first = false;
+      }
+      return out;
+    }
+    AbsVal result;
+    // Project class with the method: interpret it with self = node.
+    const ir::ClassInfo* owner = nullptr;
+    const ir::ClassInfo* start = m.is_super ? m.super_of : node->cls;
+    const ir::Method* fn = nullptr;
+    if (start) {
+      if (m.is_super) {
+        for (const auto& b : start->bases) {
+          if (const ir::ClassInfo* bc = program_.find_class(b)) {
+            fn = find_method(program_, *bc, method, &owner);
+            if (fn) break;
+          }
+        }
+      } else {
+        fn = find_method(program_, *start, method, &owner);
+      }
+    }
+    bool same_self = node == frame_->self;
+    if (fn) {
+      std::vector<AbsVal> full;
+      AbsVal self;
+      self.mod = node;
+      self.prov = Provenance::Config;
+      full.push_back(self);
+      for (const auto& a : args) full.push_back(a);
+      if (!same_self) entered_.emplace(node->path, node->cls);
+      auto r = call_graph(*fn->graph, node, owner, owner->name + "." + fn->name, full, kwargs, frame_->depth + 1,
+                          &fn->param_names);
+      if (r) {
+        result = std::move(*r);
+      } else {  // budget: assume the callee uses everything it has
+        result = use_all(node, at, args, kwargs);
+      }
+    } else if (node->kind == ModuleNode::Kind::Container && node->class_name == "torch.nn.Sequential" &&
+               (method == "forward" || method == "__call__")) {
+      entered_.emplace(node->path, nullptr);
+      AbsVal x = args.empty() ? AbsVal{} : args[0];
+      for (const auto& c : node->children) {
+        AbsVal each;
+        each.mod = c.get();
+        x = call_module(each, "forward", {x}, {}, at);
+      }
+      result = x;
+    } else {
+      if (node->kind != ModuleNode::Kind::Class) entered_.emplace(node->path, nullptr);
+      result = use_all(node, at, args, kwargs, m.is_super);
+    }
+    // Parameters that entered inside the callee are used, from the caller's view, at
+    // this call; a runtime selection (`self.heads[task]`) guards them.
+    if (!same_self) {
+      for (auto& [p, d] : result.deps) {
+        if (!path_under(p, node->path)) continue;
+        d.use = at.span();
+        d.via = m.each_element ? node->parent ? node->parent->path : node->path : node->path;
+        d.scope = frame_->scope;
+        d.guard = guard_and(d.guard, m.mod_guard);
+      }
+    }
+    return result;
+  }
+
+  AbsVal use_all(const ModuleNode* node, const Node& at, const std::vector<AbsVal>& args,
+                 const std::vector<std::pair<std::string, AbsVal>>& kwargs, bool direct_only = false) {
+    AbsVal out;
+    for (const auto& a : args) add_deps(out.deps, a.deps);
+    for (const auto& [k, a] : kwargs) add_deps(out.deps, a.deps);
+    std::vector<const ParamInfo*> ps;
+    if (direct_only) {
+      for (const auto& p : node->params) ps.push_back(&p);
+    } else {
+      node->collect_params(ps);
+    }
+    for (const ParamInfo* p : ps) out.deps[p->path] = Dep{{}, at.span(), node->path, frame_->scope};
+    return out;
+  }
+
+  // ---- blocks ------------------------------------------------------------------
+
+  /// Returns false when the block cannot complete (it always raises).
+  bool eval_block(const Block& b) {
+    for (const auto& n : b.nodes()) {
+      if (!eval_node(*n)) return false;
+    }
+    return true;
+  }
+
+  AbsVal& val(const Value* v) { return frame_->vals[v]; }
+
+  void set(const Value* v, AbsVal a) {
+    if (frame_->no_grad == 0) {
+      for (const auto& [p, d] : a.deps) frame_->seen.emplace(p, d.use);
+    }
+    frame_->vals[v] = std::move(a);
+  }
+
+  void cut(const Deps& deps, NeverReason::Kind k, const Node& at, const std::string& detail) {
+    for (const auto& [p, d] : deps) {
+      NeverReason r;
+      r.kind = k;
+      r.span = at.span();
+      r.detail = detail;
+      r.blamed = frame_->cls;
+      r.scope = frame_->scope;
+      events.push_back({p, frame_->depth, r});
+    }
+  }
+
+  int intern_atom(const Node& n, Atom a) {
+    auto key = std::make_tuple(&n, frame_->self, static_cast<int>(a.kind));
+    auto it = atom_ids_.find(key);
+    if (it != atom_ids_.end()) {
+      out_.atoms[static_cast<size_t>(it->second)].iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+      return it->second;
+    }
+    a.owner = frame_->cls;
+    a.scope = frame_->scope;
+    a.span = n.span();
+    out_.atoms.push_back(std::move(a));
+    int id = static_cast<int>(out_.atoms.size()) - 1;
+    atom_ids_[key] = id;
+    return id;
+  }
+
+  /// "self.a.b" uses in a branch that training never takes.
+  void record_dead_uses(const Block& b, const Node& cond_node) {
+    std::map<const Value*, std::string> paths;
+    for (const auto& [v, a] : frame_->vals) {
+      if (a.mod && !a.each_element) paths[v] = a.mod->path;
+    }
+    std::function<void(const Block&)> walk = [&](const Block& blk) {
+      for (const auto& n : blk.nodes()) {
+        if (n->is(kind::GetAttr) && !n->inputs().empty()) {
+          auto it = paths.find(n->input(0));
+          if (it != paths.end()) {
+            std::string p = join_path(it->second, n->name);
+            paths[n->output()] = p;
+            NeverReason r;
+            r.kind = NeverReason::Kind::EvalOnly;
+            r.span = cond_node.span();
+            r.detail = cond_node.text;
+            r.blamed = frame_->cls;
+            r.scope = frame_->scope;
+            dead_uses.push_back({p, frame_->depth, r});
+          }
+        }
+        for (const auto& sub : n->blocks()) walk(*sub);
+      }
+    };
+    walk(b);
+  }
+
+  bool eval_node(const Node& n) {
+    const std::string& k = n.kind();
+    auto in = [&](size_t i) -> AbsVal& { return val(n.input(i)); };
+
+    if (k == kind::Constant) {
+      set(n.output(), constant(*n.value));
+      return true;
+    }
+    if (k == kind::RaiseException) return false;
+    if (k == kind::If) return eval_if(n);
+    if (k == kind::Loop) {
+      eval_loop(n);
+      return true;
+    }
+    if (k == kind::NoGrad) {
+      frame_->no_grad++;
+      bool ok = eval_block(*n.block(0));
+      frame_->no_grad--;
+      for (size_t i = 0; i < n.outputs().size(); ++i) {
+        AbsVal v = ok ? val(n.block(0)->returns()[i]) : AbsVal{};
+        cut(v.deps, NeverReason::Kind::NoGrad, n, "");
+        v.deps.clear();
+        set(n.output(i), std::move(v));
+      }
+      return ok;
+    }
+    if (k == kind::BreakStmt || k == kind::ContinueStmt) return true;
+    if (k == kind::GetAttr) {
+      set(n.output(), get_attr(in(0), n));
+      return true;
+    }
+    if (k == kind::SetAttr) {
+      const AbsVal& obj = in(0);
+      const AbsVal& v = in(1);
+      if (obj.mod) {
+        if (frame_->no_grad) cut(v.deps, NeverReason::Kind::NoGrad, n, "");
+        else add_deps(frame_->escaped, v.deps);
+      }
+      return true;
+    }
+    if (k == kind::CallMethod || k == kind::CallValue) {
+      AbsVal recv = in(0);
+      std::vector<AbsVal> args;
+      std::vector<std::pair<std::string, AbsVal>> kwargs;
+      split_args(n, 1, args, kwargs);
+      if (recv.mod) {
+        std::string method = k == kind::CallValue ? "forward" : n.name;
+        set(n.output(), module_method(recv, method, args, kwargs, n));
+      } else {
+        set(n.output(), generic(n, 0, n.name));
+      }
+      return true;
+    }
+    if (k == kind::CallFunction) {
+      set(n.output(), call_function(n));
+      return true;
+    }
+    if (k == kind::TupleUnpack) {
+      const AbsVal& src = in(0);
+      for (size_t i = 0; i < n.outputs().size(); ++i) {
+        if (src.has_items && src.items.size() == n.outputs().size()) {
+          set(n.output(i), src.items[i]);
+        } else {
+          AbsVal v;
+          v.deps = src.deps;
+          v.prov = src.prov;
+          v.iter_loops = src.iter_loops;
+          set(n.output(i), std::move(v));
+        }
+      }
+      return true;
+    }
+    if (k == kind::ListConstruct || k == kind::TupleConstruct || k == kind::DictConstruct) {
+      AbsVal out;
+      out.prov = Provenance::Constant;
+      out.has_items = k == kind::TupleConstruct;
+      for (size_t i = 0; i < n.inputs().size(); ++i) {
+        const AbsVal& a = in(i);
+        add_deps(out.deps, a.deps);
+        out.prov = join(out.prov, a.prov);
+        out.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+        if (n.input_names()[i] == "*") out.has_items = false;
+        out.items.push_back(a);
+        if (a.mod && !out.elem) out.elem = std::make_shared<AbsVal>(a);
+      }
+      if (!out.elem) {
+        AbsVal e;
+        e.deps = out.deps;
+        e.prov = out.prov;
+        out.elem = std::make_shared<AbsVal>(e);
+      }
+      set(n.output(), std::move(out));
+      return true;
+    }
+    if (k == kind::Iterate) {
+      set(n.output(), in(0));
+      return true;
+    }
+    if (k == kind::Uninitialized) {
+      set(n.output(), AbsVal{});
+      return true;
+    }
+    if (k == kind::Opaque) {
+      AbsVal v;
+      for (size_t i = 0; i < n.inputs().size(); ++i) add_deps(v.deps, in(i).deps);
+      const std::string& q = n.name;
+      bool library = q.rfind("torch.", 0) == 0 || q.rfind("math.", 0) == 0 || q == "str" || q == "lambda" ||
+                     q.rfind("typing.", 0) == 0 || q.rfind("numpy.", 0) == 0;
+      v.prov = n.inputs().empty() && library ? Provenance::Config : Provenance::Varying;
+      set(n.output(), std::move(v));
+      return true;
+    }
+    if (k == kind::GetItem) {
+      set(n.output(), get_item(in(0), in(1), n));
+      return true;
+    }
+    if (k == kind::SetItem) {
+      AbsVal out = in(0);
+      const AbsVal& v = in(2);
+      if (out.mod) {
+        add_deps(frame_->escaped, v.deps);
+      }
+      add_deps(out.deps, v.deps);
+      out.prov = Provenance::Varying;
+      out.has_items = false;
+      set(n.output(), std::move(out));
+      return true;
+    }
+    if (k.rfind("aten::", 0) == 0) {
+      std::string op = k.substr(6);
+      // super().forward(x) and friends: a method call on a module the frontend
+      // could not type.
+      if (!n.inputs().empty() && in(0).mod && !non_differentiable(op)) {
+        std::vector<AbsVal> args;
+        std::vector<std::pair<std::string, AbsVal>> kwargs;
+        split_args(n, 1, args, kwargs);
+        set(n.output(), module_method(in(0), op, args, kwargs, n));
+        return true;
+      }
+      set(n.output(), aten(n, op));
+      return true;
+    }
+    // prim::slice and anything else: data flows through.
+    if (!n.outputs().empty()) set(n.output(), generic(n, 0, ""));
+    return true;
+  }
+
+  void split_args(const Node& n, size_t from, std::vector<AbsVal>& args,
+                  std::vector<std::pair<std::string, AbsVal>>& kwargs) {
+    for (size_t i = from; i < n.inputs().size(); ++i) {
+      const std::string& name = n.input_names()[i];
+      if (name.empty() || name == "*" || name == "**") args.push_back(val(n.input(i)));
+      else kwargs.push_back({name, val(n.input(i))});
+    }
+  }
+
+  AbsVal generic(const Node& n, size_t from, const std::string&) {
+    AbsVal out;
+    out.prov = Provenance::Constant;
+    for (size_t i = from; i < n.inputs().size(); ++i) {
+      const AbsVal& a = val(n.input(i));
+      add_deps(out.deps, a.deps);
+      out.prov = join(out.prov, a.prov);
+      out.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+    }
+    if (n.inputs().size() <= from) out.prov = Provenance::Varying;
+    return out;
+  }
+
+  AbsVal module_method(const AbsVal& recv, const std::string& method, const std::vector<AbsVal>& args,
+                       const std::vector<std::pair<std::string, AbsVal>>& kwargs, const Node& n) {
+    static const std::set<std::string> kReturnsSelf = {"to", "cuda", "cpu", "half", "float", "double", "bfloat16",
+                                                        "train", "eval", "requires_grad_", "type", "apply",
+                                                        "zero_grad", "share_memory"};
+    if (method == "parameters" || method == "named_parameters") {
+      AbsVal out;
+      std::vector<const ParamInfo*> ps;
+      recv.mod->collect_params(ps);
+      for (const ParamInfo* p : ps) out.deps[p->path] = Dep{recv.mod_guard, n.span(), recv.mod->path, frame_->scope};
+      AbsVal e;
+      e.deps = out.deps;
+      out.elem = std::make_shared<AbsVal>(e);
+      return out;
+    }
+    if (kReturnsSelf.count(method)) return recv;
+    if (method == "children" || method == "modules" || method == "values" || method == "named_children" ||
+        method == "items" || method == "named_modules") {
+      AbsVal out = recv;
+      AbsVal e = recv;
+      e.each_element = recv.mod->kind == ModuleNode::Kind::Container || !recv.mod->children.empty();
+      if (method == "items" || method.rfind("named_", 0) == 0) {
+        AbsVal key;
+        key.prov = Provenance::Config;
+        AbsVal t;
+        t.has_items = true;
+        t.items = {key, e};
+        out.elem = std::make_shared<AbsVal>(t);
+      } else {
+        out.elem = std::make_shared<AbsVal>(e);
+      }
+      return out;
+    }
+    if (method == "keys" || method == "__len__" || method == "state_dict" || method == "register_buffer") {
+      AbsVal out;
+      out.prov = Provenance::Config;
+      return out;
+    }
+    return call_module(recv, method == "__call__" ? "forward" : method, args, kwargs, n);
+  }
+
+  AbsVal get_attr(const AbsVal& obj, const Node& n) {
+    const std::string& name = n.name;
+    if (obj.mod && !obj.each_element) {
+      const ModuleNode* m = obj.mod;
+      if (name == "training") return constant(true);
+      if (const ModuleNode* c = m->child(name)) {
+        AbsVal v;
+        v.mod = c;
+        v.prov = Provenance::Config;
+        v.mod_guard = obj.mod_guard;
+        return v;
+      }
+      if (const ParamInfo* p = m->param(name)) {
+        AbsVal v;
+        v.deps[p->path] = Dep{obj.mod_guard, n.span(), p->path, frame_->scope};
+        return v;
+      }
+      if (m->cls) {
+        if (const ir::AttrFact* a = find_attr(program_, *m->cls, name)) {
+          AbsVal v;
+          if (a->kind == ir::AttrFact::Kind::Submodule) {  // optional and absent here: None
+            return constant(ir::NoneConst{});
+          }
+          if (a->kind == ir::AttrFact::Kind::Plain && !a->set_outside_init) {
+            v.prov = Provenance::Config;
+            if (a->constant_value_known) {
+              v.prov = Provenance::Constant;
+              v.cval = a->constant;
+            }
+            v.flag = a;
+          }
+          return v;
+        }
+        auto cc = m->cls->class_constants.find(name);
+        if (cc != m->cls->class_constants.end()) return constant(cc->second);
+        // A method reference (self.forward_features) or an unknown attribute.
+        if (find_method(program_, *m->cls, name)) {
+          AbsVal v = obj;
+          return v;
+        }
+      }
+      AbsVal v;
+      if (m->kind != ModuleNode::Kind::Class) {
+        // `self.conv.weight` on a leaf ddplint models by name, or an opaque module.
+        std::vector<const ParamInfo*> ps;
+        m->collect_params(ps);
+        for (const ParamInfo* p : ps) {
+          if (!p->known) v.deps[p->path] = Dep{obj.mod_guard, n.span(), m->path, frame_->scope};
+        }
+      }
+      return v;
+    }
+    static const std::set<std::string> kShape = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad",
+                                                 "layout", "is_sparse", "grad_fn"};
+    AbsVal v;
+    v.prov = obj.prov;
+    v.iter_loops = obj.iter_loops;
+    if (kShape.count(name)) return v;
+    if (name == "data" || name == "grad") {
+      cut(obj.deps, name == "data" ? NeverReason::Kind::Detached : NeverReason::Kind::NonDifferentiable, n,
+          "." + name);
+      return v;
+    }
+    v.deps = obj.deps;
+    v.elem = obj.elem;
+    return v;
+  }
+
+  AbsVal get_item(const AbsVal& c, const AbsVal& key, const Node& n) {
+    if (c.mod && c.mod->kind == ModuleNode::Kind::Container) {
+      AbsVal v;
+      v.prov = Provenance::Config;
+      v.mod_guard = c.mod_guard;
+      if (key.cval) {
+        std::string name;
+        if (auto* s = std::get_if<std::string>(&*key.cval)) name = *s;
+        if (auto* i = std::get_if<int64_t>(&*key.cval)) name = std::to_string(*i);
+        if (const ModuleNode* ch = c.mod->child(name)) {
+          v.mod = ch;
+          return v;
+        }
+      }
+      v.mod = c.mod;
+      v.each_element = true;
+      if (key.prov == Provenance::Varying && key.iter_loops.empty()) {
+        Atom a;
+        a.kind = Atom::Kind::Select;
+        a.provenance = Provenance::Varying;
+        a.text = n.text.empty() ? "a runtime key" : n.text;
+        int id = intern_atom(n, a);
+        v.mod_guard = guard_with(v.mod_guard, Lit{id, true});
+      }
+      return v;
+    }
+    if (c.has_items && key.cval) {
+      if (auto* i = std::get_if<int64_t>(&*key.cval)) {
+        int64_t idx = *i < 0 ? static_cast<int64_t>(c.items.size()) + *i : *i;
+        if (idx >= 0 && idx < static_cast<int64_t>(c.items.size())) return c.items[static_cast<size_t>(idx)];
+      }
+    }
+    if (c.elem && c.elem->mod) return *c.elem;
+    AbsVal v;
+    v.deps = c.deps;
+    v.prov = join(c.prov, key.prov);
+    v.iter_loops = c.iter_loops;
+    v.iter_loops.insert(key.iter_loops.begin(), key.iter_loops.end());
+    return v;
+  }
+
+  AbsVal call_function(const Node& n) {
+    const std::string& q = n.name;
+    std::vector<AbsVal> args;
+    std::vector<std::pair<std::string, AbsVal>> kwargs;
+    split_args(n, 0, args, kwargs);
+    auto fresh = [&]() {
+      AbsVal v;
+      v.prov = Provenance::Varying;
+      if (!frame_->loops.empty()) v.iter_loops.insert(frame_->loops.back());
+      return v;
+    };
+    if (q == "builtins.super") {
+      AbsVal v;
+      v.mod = frame_->self;
+      v.is_super = true;
+      v.super_of = frame_->cls;
+      v.prov = Provenance::Config;
+      return v;
+    }
+    if (q == "builtins.range") {
+      AbsVal v;
+      v.prov = Provenance::Constant;
+      bool positive_const = true;
+      for (const auto& a : args) {
+        v.prov = join(v.prov, a.prov);
+        v.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+      }
+      if (args.size() == 1) {
+        auto num = number(args[0].cval);
+        positive_const = num && *num > 0;
+      }
+      v.varying_length = v.prov == Provenance::Varying || (v.prov == Provenance::Constant && !positive_const && args.size() == 1);
+      AbsVal e;
+      e.prov = v.prov == Provenance::Constant ? Provenance::Config : v.prov;
+      v.elem = std::make_shared<AbsVal>(e);
+      v.deps.clear();
+      return v;
+    }
+    if (q == "builtins.enumerate" && !args.empty()) {
+      AbsVal v = args[0];
+      AbsVal idx;
+      idx.prov = Provenance::Config;
+      AbsVal t;
+      t.has_items = true;
+      t.items = {idx, element_of(args[0])};
+      v.elem = std::make_shared<AbsVal>(t);
+      v.mod = nullptr;
+      return v;
+    }
+    if (q == "builtins.zip") {
+      AbsVal v;
+      AbsVal t;
+      t.has_items = true;
+      for (const auto& a : args) {
+        add_deps(v.deps, a.deps);
+        t.items.push_back(element_of(a));
+      }
+      v.elem = std::make_shared<AbsVal>(t);
+      return v;
+    }
+    if (q == "builtins.len" || q == "builtins.isinstance" || q == "builtins.hasattr" || q == "builtins.type") {
+      AbsVal v;
+      v.prov = Provenance::Config;
+      for (const auto& a : args) {
+        if (!a.mod && q == "builtins.len") v.prov = join(v.prov, a.prov);
+      }
+      return v;
+    }
+    if (q == "builtins.int" || q == "builtins.float" || q == "builtins.bool" || q == "builtins.round" ||
+        q == "builtins.str") {
+      AbsVal v;
+      v.prov = args.empty() ? Provenance::Constant : args[0].prov;
+      if (!args.empty() && !args[0].deps.empty()) cut(args[0].deps, NeverReason::Kind::NonDifferentiable, n, last_segment(q) + "()");
+      return v;
+    }
+    if (q == "builtins.getattr" && args.size() >= 2 && args[0].mod && args[1].cval &&
+        std::holds_alternative<std::string>(*args[1].cval)) {
+      ir::Node fake;
+      fake.name = std::get<std::string>(*args[1].cval);
+      fake.set_span(n.span());
+      return get_attr(args[0], fake);
+    }
+    if (q == "builtins.print" || q == "builtins.setattr") return AbsVal{};
+    if (is_random_function(q)) return fresh();
+    if (const ir::Function* f = program_.find_function(q)) {
+      auto r = call_graph(*f->graph, frame_->self, frame_->cls, frame_->scope, args, kwargs, frame_->depth + 1,
+                          &f->param_names);
+      if (r) return *r;
+      return generic(n, 0, q);
+    }
+    std::string op = last_segment(q);
+    if (q.rfind("torch.", 0) == 0 && non_differentiable(op)) {
+      AbsVal v = generic(n, 0, q);
+      if (!v.deps.empty()) cut(v.deps, op == "detach" ? NeverReason::Kind::Detached : NeverReason::Kind::NonDifferentiable, n, op);
+      v.deps.clear();
+      return v;
+    }
+    AbsVal v = generic(n, 0, q);
+    if (q.rfind("torch.", 0) != 0 && q.rfind("builtins.", 0) != 0 && q.rfind("math.", 0) != 0) {
+      v.prov = Provenance::Varying;  // an unknown function: any value, per call
+      if (!frame_->loops.empty()) v.iter_loops.insert(frame_->loops.back());
+    }
+    if (!args.empty() && (q == "builtins.sum" || q == "builtins.list" || q == "builtins.tuple" || q == "builtins.sorted" ||
+                          q == "builtins.reversed" || q == "builtins.max" || q == "builtins.min")) {
+      v.elem = args[0].elem;
+    }
+    return v;
+  }
+
+  AbsVal element_of(const AbsVal& it) {
+    if (it.mod) {
+      AbsVal e;
+      e.mod = it.mod;
+      e.each_element = it.mod->kind == ModuleNode::Kind::Container;
+      e.mod_guard = it.mod_guard;
+      e.prov = Provenance::Config;
+      return e;
+    }
+    if (it.elem) return *it.elem;
+    AbsVal e;
+    e.deps = it.deps;
+    e.prov = it.prov;
+    e.iter_loops = it.iter_loops;
+    return e;
+  }
+
+  AbsVal aten(const Node& n, const std::string& op) {
+    auto in = [&](size_t i) -> const AbsVal& { return val(n.input(i)); };
+    size_t argc = n.inputs().size();
+    // Boolean algebra with self.training = True folded in.
+    if (op == "__not__" && argc == 1) {
+      AbsVal v = in(0);
+      if (v.mod) {  // `not self.head`: a None test
+        AbsVal t;
+        t.prov = v.mod->optional ? Provenance::Config : Provenance::Constant;
+        if (!v.mod->optional) t.cval = false;
+        t.null_test = v.mod->optional;
+        t.nonnull_path = v.mod->path;
+        t.nonnull_when = false;
+        return t;
+      }
+      v.deps.clear();
+      if (v.cval) v.cval = !is_true(v.cval);
+      v.nonnull_when = !v.nonnull_when;
+      v.flag_negated = !v.flag_negated;
+      v.elem.reset();
+      return v;
+    }
+    if ((op == "__and__" || op == "__or__") && argc == 2) {
+      const AbsVal& a = in(0);
+      const AbsVal& b = in(1);
+      bool is_and = op == "__and__";
+      auto folded = [&](const AbsVal& c, const AbsVal& other) -> std::optional<AbsVal> {
+        if (c.prov != Provenance::Constant || !c.cval) return std::nullopt;
+        bool t = is_true(c.cval);
+        if (is_and) return t ? other : c;
+        return t ? c : other;
+      };
+      if (auto r = folded(a, b)) return strip(*r);
+      if (auto r = folded(b, a)) return strip(*r);
+      AbsVal v;
+      v.prov = join(a.prov, b.prov);
+      v.iter_loops = a.iter_loops;
+      v.iter_loops.insert(b.iter_loops.begin(), b.iter_loops.end());
+      return v;
+    }
+    if ((op == "__is__" || op == "__isnot__") && argc == 2) {
+      const AbsVal& a = in(0);
+      const AbsVal& b = in(1);
+      bool isnot = op == "__isnot__";
+      const AbsVal* subject = &a;
+      const AbsVal* other = &b;
+      if (a.cval && std::holds_alternative<ir::NoneConst>(*a.cval)) std::swap(subject, other);
+      bool against_none = other->cval && std::holds_alternative<ir::NoneConst>(*other->cval);
+      AbsVal v;
+      if (against_none && subject->mod) {
+        if (!subject->mod->optional) return constant(isnot);
+        v.prov = Provenance::Config;
+        v.null_test = true;
+        v.nonnull_path = subject->mod->path;
+        v.nonnull_when = isnot;
+        return v;
+      }
+      if (against_none && subject->prov == Provenance::Constant && subject->cval) {
+        bool is_none = std::holds_alternative<ir::NoneConst>(*subject->cval);
+        return constant(isnot ? !is_none : is_none);
+      }
+      v.prov = join(a.prov, b.prov);
+      v.iter_loops = a.iter_loops;
+      v.iter_loops.insert(b.iter_loops.begin(), b.iter_loops.end());
+      if (subject->flag) {
+        v.flag = subject->flag;
+        v.flag_negated = isnot;
+      }
+      return v;
+    }
+    static const std::map<std::string, std::function<bool(double, double)>> kCmp = {
+        {"eq", std::equal_to<double>()}, {"ne", std::not_equal_to<double>()}, {"lt", std::less<double>()},
+        {"le", std::less_equal<double>()}, {"gt", std::greater<double>()}, {"ge", std::greater_equal<double>()}};
+    if (kCmp.count(op) && argc == 2) {
+      const AbsVal& a = in(0);
+      const AbsVal& b = in(1);
+      auto x = number(a.cval), y = number(b.cval);
+      if (a.prov == Provenance::Constant && b.prov == Provenance::Constant && x && y) {
+        return constant(kCmp.at(op)(*x, *y));
+      }
+      if (a.prov == Provenance::Constant && b.prov == Provenance::Constant && a.cval && b.cval &&
+          (op == "eq" || op == "ne")) {
+        return constant((*a.cval == *b.cval) == (op == "eq"));
+      }
+    }
+    if (op == "detach" || op == "detach_" || op == "item" || op == "tolist" || op == "numpy" ||
+        non_differentiable(op)) {
+      AbsVal v = generic(n, 0, op);
+      if (v.mod) v.mod = nullptr;
+      NeverReason::Kind k = (op == "detach" || op == "detach_") ? NeverReason::Kind::Detached
+                                                                  : NeverReason::Kind::NonDifferentiable;
+      if (!v.deps.empty()) cut(v.deps, k, n, op);
+      v.deps.clear();
+      // A flag compared with a constant is still that flag (self.mode == "x").
+      if (argc >= 1 && in(0).flag) v.flag = in(0).flag;
+      return v;
+    }
+    AbsVal v = generic(n, 0, op);
+    if (argc >= 1) {
+      v.elem = in(0).elem;
+      if (op == "append" || op == "extend" || op == "add" || op == "update" || op == "insert") {
+        v.has_items = false;
+        if (!v.elem && argc >= 2) v.elem = std::make_shared<AbsVal>(in(1));
+      }
+    }
+    return v;
+  }
+
+  static AbsVal strip(AbsVal v) {
+    v.deps.clear();
+    return v;
+  }
+
+  // ---- control flow ------------------------------------------------------------
+
+  bool eval_if(const Node& n) {
+    AbsVal c = val(n.input(0));
+    if (c.mod && !c.null_test) {  // `if self.head:`
+      c.null_test = c.mod->optional;
+      c.nonnull_path = c.mod->path;
+      c.nonnull_when = true;
+      c.prov = c.mod->optional ? Provenance::Config : Provenance::Constant;
+      if (!c.mod->optional) c.cval = true;
+    }
+    if (c.prov == Provenance::Constant && c.cval) {
+      bool taken = is_true(c.cval);
+      const Block& live = *n.block(taken ? 0 : 1);
+      record_dead_uses(*n.block(taken ? 1 : 0), n);
+      bool ok = eval_block(live);
+      for (size_t i = 0; i < n.outputs().size(); ++i) set(n.output(i), ok ? val(live.returns()[i]) : AbsVal{});
+      return ok;
+    }
+    Atom a;
+    a.kind = Atom::Kind::Branch;
+    a.provenance = c.prov == Provenance::Constant ? Provenance::Config : c.prov;
+    a.text = n.text;
+    if (c.null_test) {
+      a.nonnull_path = c.nonnull_path;
+      a.nonnull_when = c.nonnull_when;
+    }
+    if (c.flag) {
+      a.flag = c.flag;
+      a.flag_init_text = c.flag->init_text;
+      a.flag_negated = c.flag_negated;
+    }
+    for (int l : c.iter_loops) {
+      if (std::find(frame_->loops.begin(), frame_->loops.end(), l) != frame_->loops.end()) a.iter_loops.insert(l);
+    }
+    for (const auto& node : n.block(0)->nodes()) {
+      if (node->is(kind::ContinueStmt) || node->is(kind::BreakStmt)) a.skips_rest = true;
+    }
+    int id = intern_atom(n, a);
+    bool ok_then = eval_block(*n.block(0));
+    bool ok_else = eval_block(*n.block(1));
+    for (size_t i = 0; i < n.outputs().size(); ++i) {
+      if (!ok_then && !ok_else) break;
+      if (!ok_then || !ok_else) {  // the other path raises: no condition to speak of
+        set(n.output(i), val((ok_then ? n.block(0) : n.block(1))->returns()[i]));
+        continue;
+      }
+      const AbsVal& t = val(n.block(0)->returns()[i]);
+      const AbsVal& e = val(n.block(1)->returns()[i]);
+      set(n.output(i), join_branches(t, e, id, c));
+    }
+    return ok_then || ok_else;
+  }
+
+  AbsVal join_branches(const AbsVal& t, const AbsVal& e, int atom, const AbsVal& cond) {
+    AbsVal out;
+    for (const auto& [p, d] : t.deps) {
+      auto it = e.deps.find(p);
+      Dep nd = d;
+      nd.guard = it == e.deps.end() ? guard_with(d.guard, Lit{atom, true}) : guard_or(d.guard, it->second.guard);
+      out.deps.emplace(p, nd);
+    }
+    for (const auto& [p, d] : e.deps) {
+      if (t.deps.count(p)) continue;
+      Dep nd = d;
+      nd.guard = guard_with(d.guard, Lit{atom, false});
+      out.deps.emplace(p, nd);
+    }
+    out.prov = join(join(t.prov, e.prov), cond.prov == Provenance::Constant ? Provenance::Config : cond.prov);
+    if (t.prov == Provenance::Constant && e.prov == Provenance::Constant && t.cval && e.cval && *t.cval == *e.cval) {
+      out.prov = Provenance::Constant;
+      out.cval = t.cval;
+    }
+    out.iter_loops = t.iter_loops;
+    out.iter_loops.insert(e.iter_loops.begin(), e.iter_loops.end());
+    out.iter_loops.insert(cond.iter_loops.begin(), cond.iter_loops.end());
+    if (t.mod && t.mod == e.mod && t.each_element == e.each_element) {
+      out.mod = t.mod;
+      out.each_element = t.each_element;
+      out.mod_guard = guard_or(t.mod_guard, e.mod_guard);
+    } else if (t.mod && !e.mod && e.cval && std::holds_alternative<ir::NoneConst>(*e.cval)) {
+      out = t;  // `x = self.head if c else None`: the module where present
+    } else if (e.mod && !t.mod && t.cval && std::holds_alternative<ir::NoneConst>(*t.cval)) {
+      out = e;
+    }
+    if (t.elem) out.elem = t.elem;
+    else if (e.elem) out.elem = e.elem;
+    return out;
+  }
+
+  void eval_loop(const Node& n) {
+    const int id = ++loop_counter_;
+    const AbsVal iterable = val(n.input(0));
+    const Block& body = *n.block(0);
+    const size_t carried = n.inputs().size() - 1;
+
+    AbsVal elem;
+    std::string element_path;  // deps under it are per element: each iteration uses its own
+    bool while_loop = n.name == "while";
+    if (while_loop) {
+      elem = iterable;
+    } else {
+      elem = element_of(iterable);
+    }
+    auto note_elements = [&](const AbsVal& v) {
+      if (v.mod && v.each_element) element_path = v.mod->path;
+    };
+    note_elements(elem);
+    for (const auto& it : elem.items) note_elements(it);
+    elem.iter_loops.insert(id);
+    for (auto& it : elem.items) it.iter_loops.insert(id);
+
+    std::optional<int> zero_trip;
+    if ((while_loop && !(iterable.prov == Provenance::Constant && is_true(iterable.cval))) ||
+        (!while_loop && iterable.varying_length)) {
+      Atom a;
+      a.kind = Atom::Kind::ZeroTrip;
+      a.provenance = Provenance::Varying;
+      a.text = n.text;
+      zero_trip = intern_atom(n, a);
+    }
+
+    std::vector<AbsVal> init(carried);
+    for (size_t i = 0; i < carried; ++i) init[i] = val(n.input(i + 1));
+
+    frame_->loops.push_back(id);
+    std::vector<AbsVal> state = init;
+    std::vector<AbsVal> rets(carried);
+    bool ok = true;
+    for (int pass = 0; pass < 2; ++pass) {
+      set(body.params()[0], elem);
+      for (size_t i = 0; i < carried; ++i) {
+        AbsVal p = state[i];
+        p.iter_loops.insert(id);
+        set(body.params()[i + 1], std::move(p));
+      }
+      ok = eval_block(body);
+      for (size_t i = 0; i < carried; ++i) rets[i] = ok ? val(body.returns()[i]) : state[i];
+      // Next pass: what a previous iteration left, per element deps excluded (each
+      // iteration has its own element).
+      for (size_t i = 0; i < carried; ++i) {
+        AbsVal next = init[i];
+        for (const auto& [p, d] : rets[i].deps) {
+          if (!element_path.empty() && path_under(p, element_path)) continue;
+          auto it = next.deps.find(p);
+          if (it == next.deps.end()) next.deps.emplace(p, d);
+          else it->second.guard = guard_or(it->second.guard, d.guard);
+        }
+        next.prov = join(next.prov, rets[i].prov);
+        next.mod = init[i].mod == rets[i].mod ? init[i].mod : nullptr;
+        state[i] = next;
+      }
+    }
+    frame_->loops.pop_back();
+
+    for (size_t i = 0; i < carried; ++i) {
+      AbsVal out;
+      const AbsVal& a = init[i];
+      const AbsVal& b = rets[i];
+      for (const auto& [p, d] : b.deps) {
+        auto it = a.deps.find(p);
+        Dep nd = d;
+        if (it != a.deps.end()) {
+          nd.guard = guard_or(it->second.guard, d.guard);
+        } else if (zero_trip) {
+          nd.guard = guard_with(nd.guard, Lit{*zero_trip, true});
+        }
+        bool per_element = !element_path.empty() && path_under(p, element_path);
+        if (!per_element) {  // conditions that change per iteration hold in some iteration
+          Guard kept;
+          for (const Lit& l : nd.guard) {
+            if (!out_.atoms[static_cast<size_t>(l.atom)].iter_loops.count(id)) kept.push_back(l);
+          }
+          nd.guard = kept;
+        }
+        out.deps.emplace(p, nd);
+      }
+      for (const auto& [p, d] : a.deps) {
+        if (!out.deps.count(p)) out.deps.emplace(p, d);
+      }
+      out.prov = join(a.prov, b.prov);
+      out.iter_loops = a.iter_loops;
+      for (int l : b.iter_loops) {
+        if (l != id) out.iter_loops.insert(l);
+      }
+      if (a.mod && a.mod == b.mod) out.mod = a.mod;
+      out.elem = b.elem ? b.elem : a.elem;
+      set(n.output(i), std::move(out));
+    }
+  }
+
+  const ir::Program& program_;
+  Participation& out_;
+  Frame* frame_ = nullptr;
+  int calls_ = 0;
+  int loop_counter_ = 0;
+  Deps root_escaped_;
+  std::map<std::tuple<const Node*, const ModuleNode*, int>, int> atom_ids_;
+};
+
+}  // namespace
+
+const ir::Method* find_method(const ir::Program& program, const ir::ClassInfo& cls, const std::string& method,
+                              const ir::ClassInfo** owner) {
+  const ir::ClassInfo* c = &cls;
+  std::vector<const ir::ClassInfo*> queue{c};
+  std::set<const ir::ClassInfo*> seen;
+  while (!queue.empty()) {
+    c = queue.front();
+    queue.erase(queue.begin());
+    if (!seen.insert(c).second || seen.size() > 32) continue;
+    if (const ir::Method* m = c->method(method)) {
+      if (owner) *owner = c;
+      return m;
+    }
+    for (const auto& b : c->bases) {
+      if (const ir::ClassInfo* bc = program.find_class(b)) queue.push_back(bc);
+    }
+  }
+  return nullptr;
+}
+
+const ir::AttrFact* find_attr(const ir::Program& program, const ir::ClassInfo& cls, const std::string& name) {
+  std::vector<const ir::ClassInfo*> queue{&cls};
+  std::set<const ir::ClassInfo*> seen;
+  while (!queue.empty()) {
+    const ir::ClassInfo* c = queue.front();
+    queue.erase(queue.begin());
+    if (!seen.insert(c).second || seen.size() > 32) continue;
+    if (const ir::AttrFact* a = c->attr(name)) return a;
+    for (const auto& b : c->bases) {
+      if (const ir::ClassInfo* bc = program.find_class(b)) queue.push_back(bc);
+    }
+  }
+  return nullptr;
+}
+
+const ParamFact* Participation::fact(const std::string& path) const {
+  for (const auto& f : facts) {
+    if (f.param->path == path) return &f;
+  }
+  return nullptr;
+}
+
+Guard Participation::root_guard(const ParamFact& f) const {
+  Guard out;
+  for (const Lit& l : f.dep.guard) {
+    const Atom& a = atoms[static_cast<size_t>(l.atom)];
+    if (a.owner != root) continue;
+    if (!a.nonnull_path.empty() && path_under(f.param->path, a.nonnull_path) && l.positive == a.nonnull_when) continue;
+    if (a.flag && !a.flag_init_text.empty()) {
+      bool holds = l.positive != a.flag_negated;
+      std::string want = holds ? a.flag_init_text : "not (" + a.flag_init_text + ")";
+      bool built_under = false;
+      for (const ModuleNode* n = tree->find(f.param->path.substr(0, f.param->path.rfind('.'))); n; n = n->parent) {
+        if (!n->built_when.empty() && n->built_when == want) built_under = true;
+      }
+      if (built_under) continue;
+    }
+    out.push_back(l);
+  }
+  return out;
+}
+
+Participation analyze_participation(const ir::Program& program, const ir::ClassInfo& root) {
+  Participation out;
+  out.root = &root;
+  out.tree = ModuleTree::build(program, root);
+  const ir::ClassInfo* owner = nullptr;
+  const ir::Method* forward = find_method(program, root, "forward", &owner);
+  if (!forward) return out;
+  out.method = "forward";
+  Interpreter interp(program, out);
+  Deps used = interp.run(root, *forward);
+  if (!interp.reachable_root) return out;  // an abstract forward (raise NotImplementedError)
+  out.analyzed = true;
+  out.truncated = interp.truncated;
+
+  for (const ParamInfo* p : out.tree->params()) {
+    ParamFact f;
+    f.param = p;
+    auto it = used.find(p->path);
+    if (it != used.end()) {
+      f.dep = it->second;
+      f.state = it->second.guard.empty() ? ParamFact::State::Always : ParamFact::State::Conditional;
+      out.facts.push_back(std::move(f));
+      continue;
+    }
+    f.state = ParamFact::State::Never;
+    // The outermost frame that dropped it decides whose code is to blame.
+    const Event* best = nullptr;
+    for (const auto& e : interp.events) {
+      if (e.param != p->path) continue;
+      bool better = !best || e.depth < best->depth ||
+                    (e.depth == best->depth && best->reason.kind == NeverReason::Kind::Discarded &&
+                     e.reason.kind != NeverReason::Kind::Discarded);
+      if (better) best = &e;
+    }
+    if (!best) {
+      for (const auto& e : interp.dead_uses) {
+        if (path_under(p->path, e.param) && (!best || e.depth < best->depth)) best = &e;
+      }
+    }
+    if (best) {
+      f.never = best->reason;
+    } else {
+      // Never referenced: the class of the deepest module on its path whose code ran.
+      f.never.kind = NeverReason::Kind::NotReferenced;
+      f.never.blamed = &root;
+      std::string prefix = p->path;
+      while (true) {
+        auto dot = prefix.rfind('.');
+        prefix = dot == std::string::npos ? "" : prefix.substr(0, dot);
+        auto e = interp.entered_.find(prefix);
+        if (e != interp.entered_.end()) {
+          const ModuleNode* node = out.tree->find(prefix);
+          f.never.blamed = node && node->cls ? node->cls : (prefix.empty() ? &root : nullptr);
+          break;
+        }
+        if (prefix.empty()) break;
+      }
+    }
+    out.facts.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace ddplint::passes

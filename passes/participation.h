@@ -1,0 +1,76 @@
+// Gradient participation: for every parameter of a root class, whether it gets a
+// gradient on every path of a training step (ALWAYS), only on some (CONDITIONAL,
+// with the guard), or never (NEVER, with the reason and the class to blame).
+//
+// An abstract interpretation of `forward` over the IR. Each value carries the set
+// of parameters that reach it through differentiable data flow, each with a guard
+// (the conditions under which it does). At a prim::If join a parameter that comes
+// from one branch only gets that branch's condition; from both, the guards are
+// OR-ed. detach/.data/.item(), comparisons, integer ops and no_grad regions drop
+// parameters. Calls into submodules and helper methods are interpreted in place
+// (context-sensitive: the callee sees the caller's arguments), bounded in depth
+// and count. A use counts when it reaches forward's return or is stored on the
+// module (`self.aux_loss = ...`).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lint/ir/ir.h"
+#include "passes/conditions.h"
+#include "passes/module_model.h"
+
+namespace ddplint::passes {
+
+/// How one parameter reaches a value.
+struct Dep {
+  Guard guard;
+  ir::Span use;       ///< where it entered the data flow, in the code of the class that uses it
+  std::string via;    ///< the module path used there ("depth_embed.patch_embed")
+  std::string scope;  ///< "Class.method" of the use
+};
+
+struct NeverReason {
+  enum class Kind { NotReferenced, Discarded, Detached, NoGrad, NonDifferentiable, EvalOnly, Unreachable };
+  Kind kind = Kind::NotReferenced;
+  ir::Span span;           ///< where it was dropped (the detach, the no_grad, the discarded call, the eval-only branch)
+  std::string detail;      ///< e.g. the op name or the condition text
+  const ir::ClassInfo* blamed = nullptr;  ///< the class whose code drops it
+  std::string scope;
+};
+
+struct ParamFact {
+  enum class State { Always, Conditional, Never };
+  const ParamInfo* param = nullptr;
+  State state = State::Never;
+  Dep dep;             ///< for Always/Conditional
+  NeverReason never;   ///< for Never
+};
+
+struct Participation {
+  const ir::ClassInfo* root = nullptr;
+  std::unique_ptr<ModuleTree> tree;
+  std::vector<Atom> atoms;
+  std::vector<ParamFact> facts;  ///< one per parameter of the tree, in tree order
+  bool analyzed = false;         ///< false: no forward, or forward always raises
+  bool truncated = false;        ///< the interpretation hit its budget; findings are partial
+  std::string method;            ///< the method analysed as the training step ("forward")
+
+  const ParamFact* fact(const std::string& param_path) const;
+  /// The part of a fact's guard that the root class's own code decides, without
+  /// conditions that are satisfied whenever the parameter exists (`self.x is not
+  /// None` guarding self.x, the flag __init__ built it under).
+  Guard root_guard(const ParamFact& f) const;
+};
+
+Participation analyze_participation(const ir::Program& program, const ir::ClassInfo& root);
+
+/// `cls` or the nearest project base class that defines `method`.
+const ir::Method* find_method(const ir::Program& program, const ir::ClassInfo& cls, const std::string& method,
+                              const ir::ClassInfo** owner = nullptr);
+/// The attribute fact `name` of `cls` or of its project bases.
+const ir::AttrFact* find_attr(const ir::Program& program, const ir::ClassInfo& cls, const std::string& name);
+
+}  // namespace ddplint::passes

@@ -1,0 +1,33 @@
+#include "passes/registry.h"
+
+#include "passes/rules/conditional_parameter_use.h"
+#include "passes/rules/config_dependent_parameter_use.h"
+#include "passes/rules/parameter_never_used.h"
+
+namespace ddplint::passes {
+
+const std::vector<RuleInfo>& rule_table() {
+  static const std::vector<RuleInfo> k = {
+      {"DDP101", "conditional-parameter-use", Severity::Error,
+       "trainable parameters get a gradient only on some iteration-varying paths of a training step",
+       FixAvailability::None, rules::check_conditional_parameter_use},
+      {"DDP102", "parameter-never-used", Severity::Error,
+       "trainable parameters never get a gradient in training", FixAvailability::None,
+       rules::check_parameter_never_used},
+      {"DDP103", "config-dependent-parameter-use", Severity::Warning,
+       "parameters are used only when a configuration constant holds, while the module is built either way",
+       FixAvailability::None, rules::check_config_dependent_parameter_use},
+      {"DDP901", "unreadable-input", Severity::Error, "a file that cannot be read or parsed",
+       FixAvailability::None, nullptr},
+  };
+  return k;
+}
+
+const RuleInfo* find_rule(const std::string& code) {
+  for (const auto& r : rule_table()) {
+    if (code == r.code) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace ddplint::passes

@@ -1,0 +1,73 @@
+// DDP101 conditional-parameter-use: trainable parameters that get a gradient only on
+// some iteration-varying paths of a training step. DDP's reducer expects every
+// parameter in every iteration unless find_unused_parameters=True, and fails with
+// "Expected to have finished reduction in the prior iteration" in the first
+// iteration after one was skipped.
+#include "passes/rules/conditional_parameter_use.h"
+
+#include "passes/rules/common.h"
+
+namespace ddplint::passes::rules {
+namespace {
+
+bool any_varying(const Participation& part, const Guard& g) {
+  for (const Lit& l : g) {
+    if (part.atoms[static_cast<size_t>(l.atom)].provenance == Provenance::Varying) return true;
+  }
+  return false;
+}
+
+std::string why(const Atom& a, bool positive) {
+  switch (a.kind) {
+    case Atom::Kind::ZeroTrip:
+      return fmt::format("`{}` runs zero times when its bound is 0, and the bound is only known at run time", a.text);
+    case Atom::Kind::Select:
+      return fmt::format("`{}` picks one element at run time; the others get no gradient in that step", a.text);
+    case Atom::Kind::Branch:
+      break;
+  }
+  if (a.skips_rest && positive) {
+    return fmt::format("when `{}` holds the rest of the loop body is skipped; it changes from iteration to iteration", a.text);
+  }
+  return fmt::format("{} decides it, and can change from one iteration to the next (and between ranks)",
+                     describe_literal(a, positive));
+}
+
+}  // namespace
+
+void check_conditional_parameter_use(const RuleContext& ctx) {
+  const Participation& part = ctx.participation;
+  for (const UseGroup& g : group_by_use(part, any_varying)) {
+    std::vector<std::string> conds;
+    std::vector<Note> notes;
+    for (const Lit& l : g.guard) {
+      const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
+      if (a.provenance != Provenance::Varying) continue;
+      conds.push_back(a.kind == Atom::Kind::Branch ? describe_literal(a, l.positive)
+                                                   : describe_literal(a, l.positive));
+      notes.push_back({a.span, why(a, l.positive)});
+    }
+    const ModuleNode* via = part.tree->find(g.dep.via);
+    bool elements = via && via->kind == ModuleNode::Kind::Container;
+    std::string subject = elements ? "each element of " + attr_ref(g.dep.via) : attr_ref(g.dep.via);
+    std::string cond_text;
+    for (size_t i = 0; i < conds.size(); ++i) cond_text += (i ? " and " : "") + conds[i];
+    Diagnostic d;
+    d.code = "DDP101";
+    d.span = g.dep.use;
+    d.symbols = {g.dep.via};
+    d.scope = scope_of(part, g.dep.scope);
+    d.message = fmt::format(
+        "{} ({}) gets a gradient only when {}; in an iteration where it does not, DDP fails with {} unless "
+        "`find_unused_parameters=True`",
+        subject, describe_count(g.facts), cond_text, kReductionError);
+    d.notes = std::move(notes);
+    d.notes.push_back({{}, fmt::format("help: pass `find_unused_parameters=True` to DistributedDataParallel, or make the "
+                                       "skipping path add a zero-valued term of these parameters "
+                                       "(`x = x + 0.0 * sum(p.sum() for p in {}.parameters())`)",
+                                       attr_ref(g.dep.via).substr(1, attr_ref(g.dep.via).size() - 2))});
+    ctx.sink.report(std::move(d));
+  }
+}
+
+}  // namespace ddplint::passes::rules

@@ -1,0 +1,53 @@
+// DDP103 config-dependent-parameter-use: parameters used only when a configuration
+// constant holds (`if self.use_mask:`), while __init__ builds the module either way.
+// Fixed for one model instance, so not an iteration-to-iteration risk, but a model
+// configured the other way holds parameters that never get a gradient.
+#include "passes/rules/config_dependent_parameter_use.h"
+
+#include "passes/rules/common.h"
+
+namespace ddplint::passes::rules {
+namespace {
+
+bool only_config(const Participation& part, const Guard& g) {
+  for (const Lit& l : g) {
+    if (part.atoms[static_cast<size_t>(l.atom)].provenance == Provenance::Varying) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void check_config_dependent_parameter_use(const RuleContext& ctx) {
+  const Participation& part = ctx.participation;
+  for (const UseGroup& g : group_by_use(part, only_config)) {
+    std::string cond_text;
+    std::vector<Note> notes;
+    for (const Lit& l : g.guard) {
+      const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
+      if (!cond_text.empty()) cond_text += " and ";
+      cond_text += describe_literal(a, l.positive);
+      if (a.flag && a.flag->def_span.valid()) {
+        notes.push_back({a.flag->def_span, fmt::format("`self.{}` is set here and never changed after __init__: "
+                                                       "a configuration constant", a.flag->name)});
+      } else {
+        notes.push_back({a.span, "a condition on configuration constants only"});
+      }
+    }
+    Diagnostic d;
+    d.code = "DDP103";
+    d.span = g.dep.use;
+    d.symbols = {g.dep.via};
+    d.scope = scope_of(part, g.dep.scope);
+    d.message = fmt::format(
+        "{} ({}) gets a gradient only when {}; __init__ builds it either way, so with the other setting its "
+        "parameters never get a gradient and DDP fails with {}",
+        attr_ref(g.dep.via), describe_count(g.facts), cond_text, kReductionError);
+    d.notes = std::move(notes);
+    d.notes.push_back({{}, "help: build the module only when the configuration uses it "
+                           "(`Head(...) if flag else None`), or freeze it when unused"});
+    ctx.sink.report(std::move(d));
+  }
+}
+
+}  // namespace ddplint::passes::rules

@@ -1,0 +1,9 @@
+#pragma once
+
+#include "passes/registry.h"
+
+namespace ddplint::passes::rules {
+
+void check_config_dependent_parameter_use(const RuleContext& ctx);
+
+}  // namespace ddplint::passes::rules

@@ -1,0 +1,16 @@
+# Generates a C++ file holding every docs/rules/*.md page, so that `ddplint rule CODE`
+# prints the same text the repository shows. Run by the build (see CMakeLists.txt).
+file(GLOB pages "${DOCS_DIR}/*.md")
+list(SORT pages)
+set(body "// Generated from docs/rules/*.md by scripts/embed_docs.cmake. Do not edit.\n")
+string(APPEND body "#include <map>\n#include <string>\n\nnamespace ddplint::docs {\n\n")
+string(APPEND body "const std::map<std::string, std::string>& rule_pages() {\n")
+string(APPEND body "  static const std::map<std::string, std::string> pages = {\n")
+foreach(page ${pages})
+  get_filename_component(code "${page}" NAME_WE)
+  file(READ "${page}" text)
+  string(APPEND body "      {\"${code}\", R\"ddplintdoc(${text})ddplintdoc\"},\n")
+endforeach()
+string(APPEND body "  };\n  return pages;\n}\n\n}  // namespace ddplint::docs\n")
+file(WRITE "${OUT}.tmp" "${body}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
