@@ -553,7 +553,8 @@ class Interpreter {
     if (kReturnsSelf.count(method)) return recv;
     if (method == "children" || method == "modules" || method == "values" || method == "named_children" ||
         method == "items" || method == "named_modules") {
-      AbsVal out = recv;
+      AbsVal out;
+      out.prov = Provenance::Config;
       AbsVal e = recv;
       e.each_element = recv.mod->kind == ModuleNode::Kind::Container || !recv.mod->children.empty();
       if (method == "items" || method.rfind("named_", 0) == 0) {
@@ -795,6 +796,7 @@ class Interpreter {
   }
 
   AbsVal element_of(const AbsVal& it) {
+    if (it.elem) return *it.elem;
     if (it.mod) {
       AbsVal e;
       e.mod = it.mod;
@@ -803,7 +805,6 @@ class Interpreter {
       e.prov = Provenance::Config;
       return e;
     }
-    if (it.elem) return *it.elem;
     AbsVal e;
     e.deps = it.deps;
     e.prov = it.prov;

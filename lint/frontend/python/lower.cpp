@@ -407,6 +407,9 @@ class Lowerer {
         if (!first) first = v;
         if (v != first || !v) same = false;
       }
+      auto prior = before.find(name);
+      // One block (a no_grad region): a value it defines must leave through an output.
+      if (same && blocks.size() == 1 && (prior == before.end() || prior->second != first)) same = false;
       if (same && first) {
         out[name] = first;
         continue;
@@ -528,7 +531,7 @@ class Lowerer {
   }
 
   template <typename Body>
-  void lower_loop(TSNode at, const std::string& loop_kind, Value* iterable, Body&& body) {
+  void lower_loop(TSNode at, const std::string& loop_kind, Value* iterable, Body&& body, bool leak = true) {
     Node* n = emit(kind::Loop, at, {iterable}, 0);
     n->name = loop_kind;
     n->text = syn_.text(at).substr(0, syn_.text(at).find('\n'));
@@ -564,7 +567,7 @@ class Lowerer {
     }
     // Names first bound inside the body leak out of the loop, as in Python.
     for (auto& [name, v] : inner) {
-      if (saved.count(name)) continue;
+      if (saved.count(name) || !leak) continue;
       Node* un = outer->insert_before(n, kind::Uninitialized, n->span());
       n->add_input(un->add_output());
       b->add_param(name[0] == '$' ? name.substr(1) : name);
@@ -646,7 +649,7 @@ class Lowerer {
       lower_loop(clauses[i], "for", iterate(it, right), [&](Value* elem) {
         assign(left, elem, types);
         lower_clauses(comp, clauses, i + 1, acc, dict);
-      });
+      }, /*leak=*/false);
     } else {
       auto k = Syntax::children(clauses[i]);
       Value* cond = k.empty() ? opaque(clauses[i]) : lower_expr(k[0]);
@@ -826,6 +829,7 @@ class Lowerer {
       Value* base = lower_expr(Syntax::field(e, "value"));
       Value* key = lower_subscript_key(e);
       Node* n = emit(kind::GetItem, e, {base, key});
+      n->text = syn_.text(e).substr(0, 120);
       if (auto t = mtype(base)) {
         auto keys = Syntax::fields(e, "subscript");
         std::optional<ir::Constant> c = keys.size() == 1 ? literal(keys[0]) : std::nullopt;
