@@ -86,23 +86,8 @@ int run_lower(const std::string& file, const std::string& cls, const std::string
     std::cerr << fmt::format("{}: {} {}\n", ddplint::driver::diagnostic_path(d, *result.program), d.code, d.message);
   }
   if (!result.diagnostics.empty()) return 1;
-  const auto& p = *result.program;
-  bool found = cls.empty();
-  for (const auto& c : p.classes) {
-    if (!cls.empty() && c->name != cls && c->qualified_name != cls) continue;
-    found = true;
-    std::cout << ddplint::ir::print_class(*c, p);
-    for (const auto& m : c->methods) {
-      if (!method.empty() && m->name != method) continue;
-      std::cout << ddplint::ir::print_graph(*m->graph, p, c->name + "." + m->name) << "\n";
-    }
-  }
-  if (cls.empty()) {
-    for (const auto& f : p.functions) {
-      if (!method.empty() && f->qualified_name.substr(f->qualified_name.rfind('.') + 1) != method) continue;
-      std::cout << ddplint::ir::print_graph(*f->graph, p, f->qualified_name) << "\n";
-    }
-  }
+  bool found = false;
+  std::cout << ddplint::driver::print_lowered(*result.program, cls, method, found);
   if (!found) {
     std::cerr << fmt::format("ddplint: error: no nn.Module class `{}` in {}\n", cls, file);
     return 2;
@@ -147,8 +132,12 @@ int main(int argc, char** argv) {
   bool quiet = false, exit_zero = false;
   check->add_option("paths", paths, "Files or folders (default: .)");
   check->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
-  check->add_option("--select", select, "Only these codes or prefixes (comma-separated)");
-  check->add_option("--ignore", ignore, "Skip these codes or prefixes (comma-separated)");
+  check->add_option("--select", select, "Only these codes or prefixes (comma-separated)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  check->add_option("--ignore", ignore, "Skip these codes or prefixes (comma-separated)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   check->add_option("--color", color, "Colour the text output")->check(CLI::IsMember({"auto", "always", "never"}));
   check->add_flag("-q,--quiet", quiet, "Print diagnostics only, no summary");
   check->add_flag("--exit-zero", exit_zero, "Exit 0 even when diagnostics are reported");

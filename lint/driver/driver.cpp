@@ -50,6 +50,28 @@ std::string diagnostic_path(const Diagnostic& d, const ir::Program& program) {
   return d.path;
 }
 
+std::string print_lowered(const ir::Program& p, const std::string& cls, const std::string& method, bool& found) {
+  std::string out;
+  found = cls.empty();
+  for (const auto& c : p.classes) {
+    if (!cls.empty() && c->name != cls && c->qualified_name != cls) continue;
+    found = true;
+    out += ir::print_class(*c, p);
+    for (const auto& m : c->methods) {
+      if (!method.empty() && m->name != method) continue;
+      out += ir::print_graph(*m->graph, p, c->name + "." + m->name) + "\n";
+    }
+  }
+  if (cls.empty()) {
+    for (const auto& f : p.functions) {
+      std::string short_name = f->qualified_name.substr(f->qualified_name.rfind('.') + 1);
+      if (!method.empty() && short_name != method) continue;
+      out += ir::print_graph(*f->graph, p, f->qualified_name) + "\n";
+    }
+  }
+  return out;
+}
+
 CheckResult lower(const std::vector<std::string>& paths) {
   CheckResult r;
   DiagnosticSink sink;

@@ -27,6 +27,10 @@ CheckResult check(const CheckOptions& options);
 /// Lowers `paths` without running rules (for `ddplint lower`).
 CheckResult lower(const std::vector<std::string>& paths);
 
+/// The text `ddplint lower` prints: class facts and graphs, optionally one class
+/// (short or qualified name) and one method. Sets `found` to whether the class exists.
+std::string print_lowered(const ir::Program& program, const std::string& cls, const std::string& method, bool& found);
+
 bool is_selected(const std::string& code, const std::vector<std::string>& select,
                  const std::vector<std::string>& ignore);
 

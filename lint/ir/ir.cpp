@@ -130,7 +130,11 @@ std::string print_constant(const Constant& c) {
     std::string operator()(NoneConst) const { return "None"; }
     std::string operator()(bool b) const { return b ? "True" : "False"; }
     std::string operator()(int64_t i) const { return std::to_string(i); }
-    std::string operator()(double d) const { return fmt::format("{}", d); }
+    std::string operator()(double d) const {
+      std::string s = fmt::format("{}", d);
+      if (s.find_first_of(".eni") == std::string::npos) s += ".";  // a float stays visibly a float
+      return s;
+    }
     std::string operator()(const std::string& s) const {
       std::string out = "\"";
       for (char ch : s) {

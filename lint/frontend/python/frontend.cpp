@@ -62,6 +62,39 @@ TSNode first_error(TSNode root) {
   return have ? found : root;
 }
 
+/// The depth of the syntax tree, without recursion; stops counting past `limit`.
+uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest) {
+  TSTreeCursor c = ts_tree_cursor_new(root);
+  uint32_t depth = 0, max_depth = 0;
+  for (;;) {
+    if (depth > max_depth) {
+      max_depth = depth;
+      deepest = ts_tree_cursor_current_node(&c);
+      if (max_depth > limit) break;
+    }
+    if (ts_tree_cursor_goto_first_child(&c)) {
+      ++depth;
+      continue;
+    }
+    bool moved = false;
+    while (!moved) {
+      if (ts_tree_cursor_goto_next_sibling(&c)) {
+        moved = true;
+      } else if (ts_tree_cursor_goto_parent(&c)) {
+        --depth;
+      } else {
+        break;
+      }
+    }
+    if (!moved) break;
+  }
+  ts_tree_cursor_delete(&c);
+  return max_depth;
+}
+
+// CPython itself rejects much shallower nesting (200 parentheses, 100 indents).
+constexpr uint32_t kMaxTreeDepth = 1000;
+
 }  // namespace
 
 TSNode unwrap_decorated(TSNode n) {
@@ -130,9 +163,18 @@ bool Frontend::Impl::parse(const std::string& path, std::string text, bool repor
     Syntax syn(sf.text, index_of_file);
     TSNode err = first_error(root);
     std::string what = ts_node_is_missing(err) ? fmt::format("missing `{}`", ts_node_type(err)) : "invalid syntax";
+    ir::Span at = syn.span(err);
     ts_tree_delete(tree);
     sf.reported = false;
-    return fail(syn.span(err), fmt::format("syntax error: {}; this file was not linted", what));
+    return fail(at, fmt::format("syntax error: {}; this file was not linted", what));
+  }
+  TSNode deepest{};
+  if (tree_depth(root, kMaxTreeDepth, deepest) > kMaxTreeDepth) {
+    Syntax syn(sf.text, index_of_file);
+    ir::Span at = syn.span(deepest);
+    ts_tree_delete(tree);
+    sf.reported = false;
+    return fail(at, fmt::format("syntax nested more than {} levels deep; this file was not linted", kMaxTreeDepth));
   }
   auto u = std::make_unique<Unit>();
   u->file = index_of_file;

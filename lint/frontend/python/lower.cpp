@@ -744,6 +744,7 @@ class Lowerer {
       Value* out = finish(n);
       if (mutates_receiver(method) && Syntax::is(obj, "identifier") && is_local(syn_.text(obj))) {
         env_[syn_.text(obj)] = out;
+        out->set_debug_name(syn_.text(obj));
       }
       return out;
     }

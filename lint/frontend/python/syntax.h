@@ -31,6 +31,7 @@ class Syntax {
   /// Named children without comments.
   static std::vector<TSNode> children(TSNode n) {
     std::vector<TSNode> out;
+    if (ts_node_is_null(n)) return out;
     uint32_t c = ts_node_named_child_count(n);
     for (uint32_t i = 0; i < c; ++i) {
       TSNode ch = ts_node_named_child(n, i);
@@ -41,6 +42,7 @@ class Syntax {
   /// All children with a given field name (e.g. several "name" in an import).
   static std::vector<TSNode> fields(TSNode n, const char* name) {
     std::vector<TSNode> out;
+    if (ts_node_is_null(n)) return out;
     TSTreeCursor c = ts_tree_cursor_new(n);
     if (ts_tree_cursor_goto_first_child(&c)) {
       do {

@@ -1,0 +1,58 @@
+// Helpers shared by the test files.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lint/driver/driver.h"
+
+namespace ddplint::test_util {
+
+inline std::string source_dir() { return DDPLINT_SOURCE_DIR; }
+inline std::string testdata(const std::string& rel) { return source_dir() + "/testdata/" + rel; }
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// A temporary folder removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    auto base = std::filesystem::temp_directory_path() / "ddplint-test-XXXXXX";
+    std::string tmpl = base.string();
+    char* p = mkdtemp(tmpl.data());
+    path_ = p ? p : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+  std::string write(const std::string& rel, const std::string& text) const {
+    std::filesystem::path p = std::filesystem::path(path_) / rel;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream out(p, std::ios::binary);
+    out << text;
+    return p.string();
+  }
+
+ private:
+  std::string path_;
+};
+
+/// Runs `ddplint check` in-process on a snippet written to a temporary file.
+inline driver::CheckResult check_source(const std::string& text, const TempDir& dir, const std::string& name = "m.py") {
+  std::string path = dir.write(name, text);
+  driver::CheckOptions o;
+  o.paths = {path};
+  return driver::check(o);
+}
+
+}  // namespace ddplint::test_util
