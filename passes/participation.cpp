@@ -155,7 +155,8 @@ class Interpreter {
   std::optional<AbsVal> call_graph(const ir::Graph& g, const ModuleNode* self, const ir::ClassInfo* cls,
                                    const std::string& scope, std::vector<AbsVal> args,
                                    const std::vector<std::pair<std::string, AbsVal>>& kwargs, int depth,
-                                   const std::vector<std::string>* names = nullptr) {
+                                   const std::vector<std::string>* names = nullptr,
+                                   const std::vector<std::optional<ir::Constant>>* defaults = nullptr) {
     if (depth > kMaxCallDepth || ++calls_ > kMaxCalls) {
       truncated = true;
       return std::nullopt;
@@ -168,6 +169,8 @@ class Interpreter {
     const auto& params = g.block()->params();
     for (size_t i = 0; i < params.size(); ++i) {
       AbsVal v = i < args.size() ? args[i] : AbsVal{};
+      // A parameter the caller leaves out takes its literal default.
+      if (i >= args.size() && depth > 0 && defaults && i < defaults->size() && (*defaults)[i]) v = constant(*(*defaults)[i]);
       if (names && i < names->size()) {
         for (const auto& [k, kv] : kwargs) {
           if (k == (*names)[i]) v = kv;
@@ -242,7 +245,7 @@ class Interpreter {
       for (const auto& a : args) full.push_back(a);
       if (!same_self) entered_.emplace(node->path, node->cls);
       auto r = call_graph(*fn->graph, node, owner, owner->name + "." + fn->name, full, kwargs, frame_->depth + 1,
-                          &fn->param_names);
+                          &fn->param_names, &fn->param_defaults);
       if (r) {
         result = std::move(*r);
       } else {  // budget: assume the callee uses everything it has
@@ -772,7 +775,7 @@ class Interpreter {
     if (is_random_function(q)) return fresh();
     if (const ir::Function* f = program_.find_function(q)) {
       auto r = call_graph(*f->graph, frame_->self, frame_->cls, frame_->scope, args, kwargs, frame_->depth + 1,
-                          &f->param_names);
+                          &f->param_names, &f->param_defaults);
       if (r) return *r;
       return generic(n, 0, q);
     }

@@ -133,10 +133,10 @@ int main(int argc, char** argv) {
   check->add_option("paths", paths, "Files or folders (default: .)");
   check->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
   check->add_option("--select", select, "Only these codes or prefixes (comma-separated)")
-      ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   check->add_option("--ignore", ignore, "Skip these codes or prefixes (comma-separated)")
-      ->expected(1)
+      ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   check->add_option("--color", color, "Colour the text output")->check(CLI::IsMember({"auto", "always", "never"}));
   check->add_flag("-q,--quiet", quiet, "Print diagnostics only, no summary");

@@ -215,6 +215,7 @@ struct Method {
   std::string name;
   std::unique_ptr<Graph> graph;
   std::vector<std::string> param_names;  ///< including self
+  std::vector<std::optional<Constant>> param_defaults;  ///< literal defaults, aligned with param_names
   Span span;
 };
 
@@ -240,6 +241,7 @@ struct Function {
   std::string qualified_name;  ///< "pkg.blocks.mlp"
   std::unique_ptr<Graph> graph;
   std::vector<std::string> param_names;
+  std::vector<std::optional<Constant>> param_defaults;
   /// When every `return` builds a module (`return nn.Sequential(...)`), how.
   std::optional<ModuleExpr> returns_module;
   Span span;

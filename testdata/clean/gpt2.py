@@ -1,5 +1,6 @@
 """GPT-2, written the way nanoGPT's model.py writes it."""
 import math
+
 import torch
 import torch.nn as nn
 from torch.nn import functional as F

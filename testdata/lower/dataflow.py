@@ -38,8 +38,8 @@ class Heads(nn.Module):
 # Mutation of locals is data flow: each mutation rebinds the local.
 # CHECK: graph Heads.forward(
 # CHECK: %feats.6 = aten::append(%feats.3, %h.5)
-# CHECK: aten::_set_item(
-# CHECK: aten::__getitem__(
+# CHECK: aten::__getitem__(%
+# CHECK: %out.12 = aten::_set_item(%out.7
 # CHECK: ddplint::NoGrad()
 # CHECK: prim::GetAttr[name="teacher"]
 # CHECK: -> (%t.

@@ -52,3 +52,52 @@ class ReshapeOnly(nn.Module):
         else:
             y = self.proj(x)
         return self.norm(y)
+
+
+class UsedOnBothPaths(nn.Module):
+    """`proj` runs unconditionally and again under the condition: always used, clean."""
+
+    def __init__(self, dim=128):
+        super().__init__()
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x, extra=None):
+        h = self.proj(x)
+        if extra is not None:
+            h = h + self.proj(extra)
+        return h
+
+
+class TwoConditionalUses(nn.Module):
+    """Used under the same runtime condition twice: one finding, at the first use."""
+
+    def __init__(self, dim=128):
+        super().__init__()
+        self.base = nn.Linear(dim, dim)
+        self.ctx = nn.Linear(dim, dim)
+
+    def forward(self, x, ctx=None):
+        h = self.base(x)
+        if ctx is not None:  # expect-note: DDP101
+            h = h + self.ctx(ctx)  # expect: DDP101(ctx)
+        h = F.gelu(h)
+        if ctx is not None:
+            h = h * torch.sigmoid(self.ctx(ctx))
+        return h
+
+
+class SharedCrossAttention(nn.Module):
+    """One cross-attention shared by two optional memories: both may be absent in a batch."""
+
+    def __init__(self, dim=128):
+        super().__init__()
+        self.self_proj = nn.Linear(dim, dim)
+        self.cross = nn.MultiheadAttention(dim, 4, batch_first=True)
+
+    def forward(self, x, text=None, image=None):
+        h = self.self_proj(x)
+        if text is not None:  # expect-note: DDP101
+            h = h + self.cross(h, text, text, need_weights=False)[0]  # expect: DDP101(cross)
+        if image is not None:
+            h = h + self.cross(h, image, image, need_weights=False)[0]
+        return h

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -14,25 +15,26 @@ namespace {
 
 constexpr size_t kMaxFileBytes = 16u << 20;
 
+/// The dotted name Python imports the file by: its path from the first folder up
+/// that is not a package (has no __init__.py), as when that folder is on sys.path.
 std::string module_name_for(const std::string& path, bool& is_package) {
-  std::string p = path;
-  if (p.size() > 3 && p.compare(p.size() - 3, 3, ".py") == 0) p.resize(p.size() - 3);
-  while (p.rfind("./", 0) == 0) p = p.substr(2);
-  while (!p.empty() && p[0] == '/') p = p.substr(1);
-  for (char& c : p) {
-    if (c == '/' || c == '\\') c = '.';
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  is_package = p.filename() == "__init__.py";
+  std::vector<std::string> parts;
+  if (!is_package) parts.push_back(p.stem().string());
+  std::error_code ec;
+  fs::path dir = fs::absolute(p, ec).parent_path();
+  if (ec) dir = p.parent_path();
+  // A package's own folder is part of its name; so is every enclosing package folder.
+  for (int guard = 0; guard < 64 && !dir.empty() && dir.has_filename(); ++guard) {
+    if (!fs::exists(dir / "__init__.py", ec)) break;
+    parts.push_back(dir.filename().string());
+    dir = dir.parent_path();
   }
-  is_package = false;
-  const std::string init = "__init__";
-  if (p == init) {
-    is_package = true;
-    return "";
-  }
-  if (p.size() > init.size() + 1 && p.compare(p.size() - init.size() - 1, init.size() + 1, "." + init) == 0) {
-    is_package = true;
-    p.resize(p.size() - init.size() - 1);
-  }
-  return p;
+  std::string out;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += (out.empty() ? "" : ".") + *it;
+  return out;
 }
 
 /// The first ERROR or MISSING node, without recursion (inputs may nest deeply).
@@ -190,7 +192,7 @@ void Frontend::Impl::index_unit(Unit& u) {
   Syntax syn(text, u.file);
   TSNode root = ts_tree_root_node(u.tree);
   // The package a relative import starts from.
-  std::string package = u.module_name;
+  std::string package = u.import_name.empty() ? u.module_name : u.import_name;
   if (!u.is_package) {
     auto dot = package.rfind('.');
     package = dot == std::string::npos ? "" : package.substr(0, dot);
@@ -359,6 +361,22 @@ bool Frontend::add_source(const std::string& path, std::string text, bool report
 
 void Frontend::lower() {
   Impl& im = *impl_;
+  // Two files imported by the same name (two `model.py` in different folders): the
+  // later ones are named by their path, so that every class has one qualified name.
+  std::map<std::string, int> uses;
+  for (auto& u : im.units) uses[u->module_name]++;
+  for (auto& u : im.units) {
+    if (uses[u->module_name] < 2) continue;
+    std::string path = im.program.files[static_cast<size_t>(u->file)].path;
+    bool pkg = false;
+    std::string alt;
+    for (char c : path.substr(0, path.size() - (path.size() > 3 ? 3 : 0))) alt += (c == '/' || c == '\\') ? '.' : c;
+    while (!alt.empty() && alt[0] == '.') alt.erase(alt.begin());
+    (void)pkg;
+    u->import_name = u->module_name;
+    u->module_name = alt;
+    im.program.files[static_cast<size_t>(u->file)].module_name = alt;
+  }
   for (auto& u : im.units) {
     im.index_unit(*u);
     im.index.add(u.get());

@@ -54,6 +54,9 @@ const Unit* ProjectIndex::find_unit(const std::string& module) const {
   int matches = 0;
   for (const Unit* u : units_) {
     if (u->module_name == module) return u;
+  }
+  for (const Unit* u : units_) {
+    if (u->import_name == module) return u;  // ambiguous between same-named files: the first
     const std::string& m = u->module_name;
     if (m.size() > module.size() && m.compare(m.size() - module.size(), module.size(), module) == 0 &&
         m[m.size() - module.size() - 1] == '.') {

@@ -18,7 +18,8 @@ namespace ddplint::frontend::python {
 struct Unit {
   int file = -1;
   TSTree* tree = nullptr;
-  std::string module_name;
+  std::string module_name;   ///< unique in the run; names its classes ("pkg.blocks")
+  std::string import_name;   ///< when module_name had to be made unique: the name imports use
   bool is_package = false;  ///< an __init__.py
   std::map<std::string, std::string> imports;  ///< local name -> qualified name
   std::map<std::string, TSNode> classes, functions;

@@ -60,12 +60,15 @@ class Lowerer {
     cur_ = g.block();
   }
 
-  void lower(TSNode fn, std::vector<std::string>& param_names) {
+  void lower(TSNode fn, std::vector<std::string>& param_names, std::vector<std::optional<ir::Constant>>& defaults) {
     for (TSNode p : Syntax::children(Syntax::field(fn, "parameters"))) {
       std::string name;
+      std::optional<ir::Constant> dflt;
       if (Syntax::is(p, "identifier")) name = syn_.text(p);
-      else if (Syntax::is(p, "default_parameter") || Syntax::is(p, "typed_default_parameter")) name = syn_.text(Syntax::field(p, "name"));
-      else {
+      else if (Syntax::is(p, "default_parameter") || Syntax::is(p, "typed_default_parameter")) {
+        name = syn_.text(Syntax::field(p, "name"));
+        dflt = literal(Syntax::field(p, "value"));
+      } else {
         for (TSNode ch : Syntax::children(p)) {
           if (Syntax::is(ch, "identifier")) name = syn_.text(ch);
           for (TSNode gch : Syntax::children(ch)) {
@@ -77,6 +80,7 @@ class Lowerer {
       Value* v = g_.block()->add_param(name);
       if (param_names.empty() && cls_ && name == "self") mtypes_[v] = MType{cls_, nullptr, false};
       param_names.push_back(name);
+      defaults.push_back(dflt);
       env_[name] = v;
     }
     lower_seq(Syntax::children(Syntax::field(fn, "body")), 0);
@@ -985,7 +989,7 @@ void Frontend::Impl::lower_class_methods(ir::ClassInfo& info, const Unit& u, TSN
     method->span = syn.span(Syntax::field(m, "name"));
     method->graph = std::make_unique<ir::Graph>();
     Lowerer lw(*this, u, &info, *method->graph);
-    lw.lower(m, method->param_names);
+    lw.lower(m, method->param_names, method->param_defaults);
     info.methods.push_back(std::move(method));
   }
 }
@@ -997,7 +1001,7 @@ void Frontend::Impl::lower_function(const Unit& u, const std::string& name, TSNo
   f->span = syn.span(Syntax::field(fn, "name"));
   f->graph = std::make_unique<ir::Graph>();
   Lowerer lw(*this, u, nullptr, *f->graph);
-  lw.lower(fn, f->param_names);
+  lw.lower(fn, f->param_names, f->param_defaults);
   f->returns_module = function_returns_module(f->qualified_name);
   program.functions.push_back(std::move(f));
 }
