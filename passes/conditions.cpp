@@ -1,24 +1,112 @@
 #include "passes/conditions.h"
 
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
 namespace ddplint::passes {
 
-Guard guard_and(const Guard& a, const Guard& b) {
-  Guard out;
-  std::set_union(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+namespace {
+
+constexpr size_t kMaxTerms = 8;
+
+bool subset(const Conj& a, const Conj& b) { return std::includes(b.begin(), b.end(), a.begin(), a.end()); }
+
+}  // namespace
+
+std::vector<Lit> Guard::literals() const {
+  std::vector<Lit> out;
+  for (const Conj& c : terms_) out.insert(out.end(), c.begin(), c.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
+}
+
+void Guard::simplify() {
+  for (Conj& c : terms_) {
+    std::sort(c.begin(), c.end());
+    c.erase(std::unique(c.begin(), c.end()), c.end());
+  }
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::sort(terms_.begin(), terms_.end());
+    terms_.erase(std::unique(terms_.begin(), terms_.end()), terms_.end());
+    // Absorption: a term implied by a weaker one adds nothing.
+    for (size_t i = 0; i < terms_.size() && !changed; ++i) {
+      for (size_t j = 0; j < terms_.size() && !changed; ++j) {
+        if (i != j && subset(terms_[i], terms_[j])) {
+          terms_.erase(terms_.begin() + static_cast<long>(j));
+          changed = true;
+        }
+      }
+    }
+    // Resolution: (C and x) or (C and not x) is C.
+    for (size_t i = 0; i < terms_.size() && !changed; ++i) {
+      for (size_t j = i + 1; j < terms_.size() && !changed; ++j) {
+        const Conj& a = terms_[i];
+        const Conj& b = terms_[j];
+        if (a.size() != b.size()) continue;
+        Conj common;
+        std::optional<int> pivot;
+        bool ok = true;
+        for (const Lit& l : a) {
+          if (std::binary_search(b.begin(), b.end(), l)) {
+            common.push_back(l);
+          } else if (std::binary_search(b.begin(), b.end(), Lit{l.atom, !l.positive}) && !pivot) {
+            pivot = l.atom;
+          } else {
+            ok = false;
+          }
+        }
+        if (ok && pivot) {
+          terms_.erase(terms_.begin() + static_cast<long>(j));
+          terms_[i] = common;
+          changed = true;
+        }
+      }
+    }
+  }
+  if (terms_.size() > kMaxTerms) {
+    Conj shared = terms_[0];
+    for (const Conj& c : terms_) {
+      Conj k;
+      std::set_intersection(shared.begin(), shared.end(), c.begin(), c.end(), std::back_inserter(k));
+      shared = k;
+    }
+    terms_ = {shared};
+  }
+  if (terms_.empty()) terms_ = {Conj{}};
+}
+
+Guard guard_and(const Guard& a, const Guard& b) {
+  Guard g;
+  g.terms_.clear();
+  for (const Conj& x : a.terms_) {
+    for (const Conj& y : b.terms_) {
+      Conj c;
+      std::set_union(x.begin(), x.end(), y.begin(), y.end(), std::back_inserter(c));
+      bool contradiction = false;
+      for (size_t i = 0; i + 1 < c.size(); ++i) {
+        if (c[i].atom == c[i + 1].atom) contradiction = true;
+      }
+      if (!contradiction) g.terms_.push_back(std::move(c));
+    }
+  }
+  if (g.terms_.empty()) return a;  // an impossible path: keep what is known
+  g.simplify();
+  return g;
 }
 
 Guard guard_or(const Guard& a, const Guard& b) {
-  Guard out;
-  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
-  return out;
+  Guard g;
+  g.terms_ = a.terms_;
+  g.terms_.insert(g.terms_.end(), b.terms_.begin(), b.terms_.end());
+  g.simplify();
+  return g;
 }
 
-Guard guard_with(const Guard& g, Lit l) { return guard_and(g, Guard{l}); }
+Guard guard_with(const Guard& g, Lit l) { return guard_and(g, Guard(l)); }
 
 std::string describe_literal(const Atom& a, bool positive) {
   switch (a.kind) {

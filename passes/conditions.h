@@ -47,6 +47,8 @@ struct Atom {
   const ir::AttrFact* flag = nullptr;
   std::string flag_init_text;
   bool flag_negated = false;
+  /// When the atom reads a module-level constant of the project: its qualified name.
+  std::string global;
   /// Loops whose iteration the condition depends on (it can differ per iteration).
   std::set<int> iter_loops;
 };
@@ -58,12 +60,46 @@ struct Lit {
   bool operator==(const Lit& o) const { return atom == o.atom && positive == o.positive; }
 };
 
-/// A conjunction of literals, sorted and unique. Empty = always.
-using Guard = std::vector<Lit>;
+/// A conjunction of literals, sorted and unique.
+using Conj = std::vector<Lit>;
 
-/// a AND b.
+/// A condition in disjunctive normal form: the parameter reaches the value when any
+/// of the terms holds. Kept small: past a few terms it widens to what all terms
+/// share, which errs toward "always" (a missed finding, never a false one).
+class Guard {
+ public:
+  Guard() : terms_{Conj{}} {}  ///< always
+  explicit Guard(Lit l) : terms_{Conj{l}} {}
+  bool always() const { return terms_.size() == 1 && terms_[0].empty(); }
+  const std::vector<Conj>& terms() const { return terms_; }
+  /// Every literal, once.
+  std::vector<Lit> literals() const;
+  /// Sets the literals `keep` rejects to true (they stop constraining).
+  template <typename Pred>
+  Guard filtered(Pred keep) const {
+    Guard g;
+    g.terms_.clear();
+    for (const Conj& c : terms_) {
+      Conj k;
+      for (const Lit& l : c) {
+        if (keep(l)) k.push_back(l);
+      }
+      g.terms_.push_back(std::move(k));
+    }
+    g.simplify();
+    return g;
+  }
+
+  friend Guard guard_and(const Guard& a, const Guard& b);
+  friend Guard guard_or(const Guard& a, const Guard& b);
+  bool operator==(const Guard& o) const { return terms_ == o.terms_; }
+
+ private:
+  void simplify();
+  std::vector<Conj> terms_;
+};
+
 Guard guard_and(const Guard& a, const Guard& b);
-/// A sound over-approximation of a OR b: the literals both share.
 Guard guard_or(const Guard& a, const Guard& b);
 Guard guard_with(const Guard& g, Lit l);
 

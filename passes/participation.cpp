@@ -40,6 +40,7 @@ struct AbsVal {
   bool null_test = false;
   const ir::AttrFact* flag = nullptr;
   bool flag_negated = false;
+  std::string global;  ///< a module-level constant read
   // Containers and iterables.
   std::shared_ptr<AbsVal> elem;
   std::vector<AbsVal> items;
@@ -244,12 +245,38 @@ class Interpreter {
       full.push_back(self);
       for (const auto& a : args) full.push_back(a);
       if (!same_self) entered_.emplace(node->path, node->cls);
-      auto r = call_graph(*fn->graph, node, owner, owner->name + "." + fn->name, full, kwargs, frame_->depth + 1,
-                          &fn->param_names, &fn->param_defaults);
+      std::string callee_scope = owner->name + "." + fn->name;
+      auto r = call_graph(*fn->graph, node, owner, callee_scope, full, kwargs, frame_->depth + 1, &fn->param_names,
+                          &fn->param_defaults);
       if (r) {
         result = std::move(*r);
       } else {  // budget: assume the callee uses everything it has
         result = use_all(node, at, args, kwargs);
+      }
+      if (fn->no_grad.valid()) {  // @torch.no_grad()
+        ir::Node deco;
+        deco.set_span(fn->no_grad);
+        cut(result.deps, NeverReason::Kind::NoGrad, deco, "@no_grad");
+        result.deps.clear();
+      }
+      if (same_self) {
+        // A helper that holds no condition of its own: its uses count, for reports, at
+        // the call (where the caller's condition is).
+        std::set<std::string> from_args;
+        for (const auto& a : args) {
+          for (const auto& [p, d] : a.deps) from_args.insert(p);
+        }
+        for (auto& [p, d] : result.deps) {
+          if (from_args.count(p)) continue;
+          bool own = false;
+          for (const Lit& l : d.guard.literals()) {
+            if (out_.atoms[static_cast<size_t>(l.atom)].scope == callee_scope) own = true;
+          }
+          if (!own) {
+            d.use = at.span();
+            d.scope = frame_->scope;
+          }
+        }
       }
     } else if (node->kind == ModuleNode::Kind::Container && node->class_name == "torch.nn.Sequential" &&
                (method == "forward" || method == "__call__")) {
@@ -342,7 +369,7 @@ class Interpreter {
   }
 
   /// "self.a.b" uses in a branch that training never takes.
-  void record_dead_uses(const Block& b, const Node& cond_node) {
+  void record_dead_uses(const Block& b, const Node& cond_node, bool dead_is_then) {
     std::map<const Value*, std::string> paths;
     for (const auto& [v, a] : frame_->vals) {
       if (a.mod && !a.each_element) paths[v] = a.mod->path;
@@ -357,7 +384,7 @@ class Interpreter {
             NeverReason r;
             r.kind = NeverReason::Kind::EvalOnly;
             r.span = cond_node.span();
-            r.detail = cond_node.text;
+            r.detail = dead_is_then ? cond_node.text : "not (" + cond_node.text + ")";
             r.blamed = frame_->cls;
             r.scope = frame_->scope;
             dead_uses.push_back({p, frame_->depth, r});
@@ -389,7 +416,7 @@ class Interpreter {
       frame_->no_grad--;
       for (size_t i = 0; i < n.outputs().size(); ++i) {
         AbsVal v = ok ? val(n.block(0)->returns()[i]) : AbsVal{};
-        cut(v.deps, NeverReason::Kind::NoGrad, n, "");
+        cut(v.deps, NeverReason::Kind::NoGrad, n, n.text);
         v.deps.clear();
         set(n.output(i), std::move(v));
       }
@@ -428,6 +455,19 @@ class Interpreter {
     }
     if (k == kind::TupleUnpack) {
       const AbsVal& src = in(0);
+      // `for norm, attn, ffn in self.layers:` unpacks a ModuleList element.
+      const ModuleNode* holder = src.mod;
+      if (holder && src.each_element) holder = holder->children.size() == 1 ? holder->children[0].get() : nullptr;
+      if (holder && holder->kind == ModuleNode::Kind::Container && holder->children.size() == n.outputs().size()) {
+        for (size_t i = 0; i < n.outputs().size(); ++i) {
+          AbsVal m;
+          m.mod = holder->children[i].get();
+          m.mod_guard = src.mod_guard;
+          m.prov = Provenance::Config;
+          set(n.output(i), std::move(m));
+        }
+        return true;
+      }
       for (size_t i = 0; i < n.outputs().size(); ++i) {
         if (src.has_items && src.items.size() == n.outputs().size()) {
           set(n.output(i), src.items[i]);
@@ -465,6 +505,13 @@ class Interpreter {
     }
     if (k == kind::Iterate) {
       set(n.output(), in(0));
+      return true;
+    }
+    if (k == kind::Global) {
+      AbsVal v;
+      v.prov = Provenance::Config;
+      v.global = n.name;
+      set(n.output(), std::move(v));
       return true;
     }
     if (k == kind::Uninitialized) {
@@ -638,6 +685,10 @@ class Interpreter {
     v.prov = obj.prov;
     v.iter_loops = obj.iter_loops;
     if (kShape.count(name)) return v;
+    if (name == "indices") {  // of topk/sort/max: integer positions
+      cut(obj.deps, NeverReason::Kind::NonDifferentiable, n, ".indices");
+      return v;
+    }
     if (name == "data" || name == "grad") {
       cut(obj.deps, name == "data" ? NeverReason::Kind::Detached : NeverReason::Kind::NonDifferentiable, n,
           "." + name);
@@ -799,7 +850,11 @@ class Interpreter {
   }
 
   AbsVal element_of(const AbsVal& it) {
-    if (it.elem) return *it.elem;
+    if (it.elem) {
+      AbsVal e = *it.elem;
+      if (!e.mod && !e.has_items) add_deps(e.deps, it.deps);  // the container holds what it was built from
+      return e;
+    }
     if (it.mod) {
       AbsVal e;
       e.mod = it.mod;
@@ -833,7 +888,7 @@ class Interpreter {
       v.deps.clear();
       if (v.cval) v.cval = !is_true(v.cval);
       v.nonnull_when = !v.nonnull_when;
-      v.flag_negated = !v.flag_negated;
+      v.flag_negated = !v.flag_negated;  // `global` stays: still that constant
       v.elem.reset();
       return v;
     }
@@ -910,6 +965,7 @@ class Interpreter {
       v.deps.clear();
       // A flag compared with a constant is still that flag (self.mode == "x").
       if (argc >= 1 && in(0).flag) v.flag = in(0).flag;
+      if (argc >= 1 && !in(0).global.empty()) v.global = in(0).global;
       return v;
     }
     AbsVal v = generic(n, 0, op);
@@ -942,7 +998,7 @@ class Interpreter {
     if (c.prov == Provenance::Constant && c.cval) {
       bool taken = is_true(c.cval);
       const Block& live = *n.block(taken ? 0 : 1);
-      record_dead_uses(*n.block(taken ? 1 : 0), n);
+      record_dead_uses(*n.block(taken ? 1 : 0), n, !taken);
       bool ok = eval_block(live);
       for (size_t i = 0; i < n.outputs().size(); ++i) set(n.output(i), ok ? val(live.returns()[i]) : AbsVal{});
       return ok;
@@ -960,6 +1016,7 @@ class Interpreter {
       a.flag_init_text = c.flag->init_text;
       a.flag_negated = c.flag_negated;
     }
+    a.global = c.global;
     for (int l : c.iter_loops) {
       if (std::find(frame_->loops.begin(), frame_->loops.end(), l) != frame_->loops.end()) a.iter_loops.insert(l);
     }
@@ -1097,11 +1154,8 @@ class Interpreter {
         }
         bool per_element = !element_path.empty() && path_under(p, element_path);
         if (!per_element) {  // conditions that change per iteration hold in some iteration
-          Guard kept;
-          for (const Lit& l : nd.guard) {
-            if (!out_.atoms[static_cast<size_t>(l.atom)].iter_loops.count(id)) kept.push_back(l);
-          }
-          nd.guard = kept;
+          nd.guard = nd.guard.filtered(
+              [&](const Lit& l) { return !out_.atoms[static_cast<size_t>(l.atom)].iter_loops.count(id); });
         }
         out.deps.emplace(p, nd);
       }
@@ -1173,28 +1227,27 @@ const ParamFact* Participation::fact(const std::string& path) const {
 }
 
 Guard Participation::root_guard(const ParamFact& f) const {
-  Guard out;
-  for (const Lit& l : f.dep.guard) {
+  return f.dep.guard.filtered([&](const Lit& l) {
     const Atom& a = atoms[static_cast<size_t>(l.atom)];
-    if (a.owner != root) continue;
-    if (!a.nonnull_path.empty() && path_under(f.param->path, a.nonnull_path) && l.positive == a.nonnull_when) continue;
+    if (a.owner != root) return false;
+    if (!a.nonnull_path.empty() && path_under(f.param->path, a.nonnull_path) && l.positive == a.nonnull_when) {
+      return false;
+    }
     if (a.flag && !a.flag_init_text.empty()) {
       bool holds = l.positive != a.flag_negated;
       std::string want = holds ? a.flag_init_text : "not (" + a.flag_init_text + ")";
-      bool built_under = false;
       for (const ModuleNode* n = tree->find(f.param->path.substr(0, f.param->path.rfind('.'))); n; n = n->parent) {
-        if (!n->built_when.empty() && n->built_when == want) built_under = true;
+        if (!n->built_when.empty() && n->built_when == want) return false;
       }
-      if (built_under) continue;
     }
-    out.push_back(l);
-  }
-  return out;
+    return true;
+  });
 }
 
 Participation analyze_participation(const ir::Program& program, const ir::ClassInfo& root) {
   Participation out;
   out.root = &root;
+  out.globals = &program.globals;
   out.tree = ModuleTree::build(program, root);
   const ir::ClassInfo* owner = nullptr;
   const ir::Method* forward = find_method(program, root, "forward", &owner);
@@ -1212,7 +1265,7 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
     auto it = used.find(p->path);
     if (it != used.end()) {
       f.dep = it->second;
-      f.state = it->second.guard.empty() ? ParamFact::State::Always : ParamFact::State::Conditional;
+      f.state = it->second.guard.always() ? ParamFact::State::Always : ParamFact::State::Conditional;
       out.facts.push_back(std::move(f));
       continue;
     }

@@ -57,6 +57,7 @@ struct Participation {
   bool analyzed = false;         ///< false: no forward, or forward always raises
   bool truncated = false;        ///< the interpretation hit its budget; findings are partial
   std::string method;            ///< the method analysed as the training step ("forward")
+  const std::map<std::string, ir::Span>* globals = nullptr;  ///< the program's module-level names
 
   const ParamFact* fact(const std::string& param_path) const;
   /// The part of a fact's guard that the root class's own code decides, without

@@ -37,7 +37,7 @@ std::vector<Provenance> guard_classes(const Analyzed& a, const std::string& path
   std::vector<Provenance> out;
   const ParamFact* f = a.part.fact(path);
   if (!f) return out;
-  for (const Lit& l : a.part.root_guard(*f)) out.push_back(a.part.atoms[static_cast<size_t>(l.atom)].provenance);
+  for (const Lit& l : a.part.root_guard(*f).literals()) out.push_back(a.part.atoms[static_cast<size_t>(l.atom)].provenance);
   return out;
 }
 

@@ -89,6 +89,7 @@ inline constexpr const char* NoGrad = "ddplint::NoGrad";        // one block; to
 inline constexpr const char* Iterate = "ddplint::Iterate";      // the iterable of a for loop
 inline constexpr const char* Opaque = "ddplint::Opaque";        // an expression ddplint does not model
 inline constexpr const char* CallValue = "ddplint::CallValue";  // calling a local that is not known to be a module
+inline constexpr const char* Global = "ddplint::Global";        // a module-level name of the project (configuration)
 }  // namespace kind
 
 class Node {
@@ -216,6 +217,7 @@ struct Method {
   std::unique_ptr<Graph> graph;
   std::vector<std::string> param_names;  ///< including self
   std::vector<std::optional<Constant>> param_defaults;  ///< literal defaults, aligned with param_names
+  Span no_grad;  ///< valid when decorated with @torch.no_grad() / @torch.inference_mode()
   Span span;
 };
 
@@ -262,6 +264,8 @@ struct Program {
   std::vector<SourceFile> files;
   std::vector<std::unique_ptr<ClassInfo>> classes;
   std::vector<std::unique_ptr<Function>> functions;
+  /// Module-level names read by the lowered code (`USE_AUX = os.environ...`): where each is set.
+  std::map<std::string, Span> globals;
 
   const ClassInfo* find_class(const std::string& qualified) const;
   const Function* find_function(const std::string& qualified) const;

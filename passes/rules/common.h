@@ -47,7 +47,7 @@ inline std::vector<UseGroup> group_by_use(const Participation& part, bool (*keep
   for (const auto& f : part.facts) {
     if (f.state != ParamFact::State::Conditional || !f.param->trainable) continue;
     Guard g = part.root_guard(f);
-    if (g.empty() || !keep(part, g)) continue;
+    if (g.always() || !keep(part, g)) continue;
     auto key = std::make_tuple(f.dep.use.file, f.dep.use.begin, f.dep.via);
     auto& grp = groups[key];
     if (grp.facts.empty()) {
@@ -69,6 +69,25 @@ inline std::string describe_count(const std::vector<const ParamFact*>& facts) {
     else unknown = true;
   }
   return count_text(known, unknown);
+}
+
+/// "`a` and not `b`", or "(`a`) or (`c`)" for several terms; only literals `pick` keeps.
+template <typename Pick>
+std::string describe_guard(const Participation& part, const Guard& g, Pick pick) {
+  std::vector<std::string> terms;
+  for (const Conj& c : g.terms()) {
+    std::string t;
+    for (const Lit& l : c) {
+      const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
+      if (!pick(a)) continue;
+      t += (t.empty() ? "" : " and ") + describe_literal(a, l.positive);
+    }
+    if (!t.empty()) terms.push_back(t);
+  }
+  if (terms.size() == 1) return terms[0];
+  std::string out;
+  for (const auto& t : terms) out += (out.empty() ? "(" : " or (") + t + ")";
+  return out;
 }
 
 inline std::string scope_of(const Participation& part, const std::string& scope) {

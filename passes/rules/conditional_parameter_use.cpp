@@ -5,13 +5,15 @@
 // iteration after one was skipped.
 #include "passes/rules/conditional_parameter_use.h"
 
+#include <set>
+
 #include "passes/rules/common.h"
 
 namespace ddplint::passes::rules {
 namespace {
 
 bool any_varying(const Participation& part, const Guard& g) {
-  for (const Lit& l : g) {
+  for (const Lit& l : g.literals()) {
     if (part.atoms[static_cast<size_t>(l.atom)].provenance == Provenance::Varying) return true;
   }
   return false;
@@ -38,20 +40,18 @@ std::string why(const Atom& a, bool positive) {
 void check_conditional_parameter_use(const RuleContext& ctx) {
   const Participation& part = ctx.participation;
   for (const UseGroup& g : group_by_use(part, any_varying)) {
-    std::vector<std::string> conds;
     std::vector<Note> notes;
-    for (const Lit& l : g.guard) {
+    std::set<int> noted;
+    for (const Lit& l : g.guard.literals()) {
       const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
-      if (a.provenance != Provenance::Varying) continue;
-      conds.push_back(a.kind == Atom::Kind::Branch ? describe_literal(a, l.positive)
-                                                   : describe_literal(a, l.positive));
+      if (a.provenance != Provenance::Varying || !noted.insert(l.atom).second) continue;
       notes.push_back({a.span, why(a, l.positive)});
     }
+    std::string cond_text =
+        describe_guard(part, g.guard, [](const Atom& a) { return a.provenance == Provenance::Varying; });
     const ModuleNode* via = part.tree->find(g.dep.via);
     bool elements = via && via->kind == ModuleNode::Kind::Container;
     std::string subject = elements ? "each element of " + attr_ref(g.dep.via) : attr_ref(g.dep.via);
-    std::string cond_text;
-    for (size_t i = 0; i < conds.size(); ++i) cond_text += (i ? " and " : "") + conds[i];
     Diagnostic d;
     d.code = "DDP101";
     d.span = g.dep.use;

@@ -4,13 +4,15 @@
 // configured the other way holds parameters that never get a gradient.
 #include "passes/rules/config_dependent_parameter_use.h"
 
+#include <set>
+
 #include "passes/rules/common.h"
 
 namespace ddplint::passes::rules {
 namespace {
 
 bool only_config(const Participation& part, const Guard& g) {
-  for (const Lit& l : g) {
+  for (const Lit& l : g.literals()) {
     if (part.atoms[static_cast<size_t>(l.atom)].provenance == Provenance::Varying) return false;
   }
   return true;
@@ -21,13 +23,16 @@ bool only_config(const Participation& part, const Guard& g) {
 void check_config_dependent_parameter_use(const RuleContext& ctx) {
   const Participation& part = ctx.participation;
   for (const UseGroup& g : group_by_use(part, only_config)) {
-    std::string cond_text;
+    std::string cond_text = describe_guard(part, g.guard, [](const Atom&) { return true; });
     std::vector<Note> notes;
-    for (const Lit& l : g.guard) {
+    std::set<int> noted;
+    for (const Lit& l : g.guard.literals()) {
       const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
-      if (!cond_text.empty()) cond_text += " and ";
-      cond_text += describe_literal(a, l.positive);
-      if (a.flag && a.flag->def_span.valid()) {
+      if (!noted.insert(l.atom).second) continue;
+      auto g = part.globals ? part.globals->find(a.global) : decltype(part.globals->end()){};
+      if (!a.global.empty() && part.globals && g != part.globals->end()) {
+        notes.push_back({g->second, fmt::format("`{}` is a module-level constant, set here", a.text)});
+      } else if (a.flag && a.flag->def_span.valid()) {
         notes.push_back({a.flag->def_span, fmt::format("`self.{}` is set here and never changed after __init__: "
                                                        "a configuration constant", a.flag->name)});
       } else {

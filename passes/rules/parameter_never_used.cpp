@@ -42,9 +42,15 @@ std::string reason_text(const NeverReason& r, const std::string& method) {
     case K::NotReferenced: return fmt::format("is never used in `{}`", method);
     case K::Discarded: return "is called, but its result never reaches the output";
     case K::Detached: return fmt::format("reaches the output only through `{}`, which cuts the gradient", r.detail);
-    case K::NoGrad: return "runs only under `torch.no_grad()`";
+    case K::NoGrad:
+      return r.detail == "@no_grad" ? "runs only in a method decorated with `@torch.no_grad()`"
+                                    : fmt::format("runs only under `{}`", r.detail.empty() ? "torch.no_grad()" : r.detail);
     case K::NonDifferentiable: return fmt::format("reaches the output only through `{}`, which has no gradient", r.detail);
-    case K::EvalOnly: return fmt::format("is used only when `{}`, which never holds in training (`self.training` is True)", r.detail);
+    case K::EvalOnly:
+      if (r.detail.find("training") != std::string::npos) {
+        return fmt::format("is used only when `{}`, which never holds in training (`self.training` is True)", r.detail);
+      }
+      return fmt::format("is used only when `{}`, which is false for this model (it is a constant)", r.detail);
     case K::Unreachable: return "is used only on a path that always raises";
   }
   return "";
@@ -57,7 +63,7 @@ std::string note_text(const NeverReason& r) {
     case K::Detached: return "the gradient stops here";
     case K::NoGrad: return "gradient recording is off in this block";
     case K::NonDifferentiable: return fmt::format("`{}` has no gradient", r.detail);
-    case K::EvalOnly: return "this branch runs only in eval mode";
+    case K::EvalOnly: return "this branch is never taken in a training step";
     default: return "";
   }
 }

@@ -462,12 +462,14 @@ class Lowerer {
 
   Term lower_with(TSNode st, const std::vector<TSNode>& rest, size_t rest_from) {
     bool no_grad = false;
+    std::string no_grad_text;
     for (TSNode clause : Syntax::children(st)) {
       if (!Syntax::is(clause, "with_clause")) continue;
       for (TSNode item : Syntax::children(clause)) {
         TSNode v = Syntax::field(item, "value");
         if (is_no_grad_context(v)) {
           no_grad = true;
+          no_grad_text = syn_.text(v);
         } else if (Syntax::is(v, "as_pattern")) {
           auto k = Syntax::children(v);
           Value* ctx = k.empty() ? opaque(v) : lower_expr(k[0]);
@@ -485,7 +487,7 @@ class Lowerer {
     auto body = Syntax::children(Syntax::field(st, "body"));
     if (!no_grad) return lower_seq(concat(body, rest, rest_from), 0);
     Node* n = emit(kind::NoGrad, st, {}, 0);
-    n->text = "with torch.no_grad()";
+    n->text = no_grad_text;
     Block* b = n->add_block();
     Env saved = env_;
     Block* outer = cur_;
@@ -810,6 +812,14 @@ class Lowerer {
       std::string q = im_.index.qualify(u_, name);
       if (auto g = im_.index.find_global(q)) {  // a module-level constant
         if (auto c = literal(g->node); c && g->unit == &u_) return constant(*c, syn_.span(e));
+        Node* n = emit(kind::Global, e);
+        n->name = g->qualified;
+        n->text = name;
+        const auto& file = im_.program.files[static_cast<size_t>(g->unit->file)];
+        Syntax gs(file.text, g->unit->file);
+        TSNode stmt = ts_node_parent(g->node);
+        im_.program.globals.emplace(g->qualified, gs.span(ts_node_is_null(stmt) ? g->node : stmt));
+        return n->output();
       }
       return opaque(e, q[0] == '?' ? q.substr(1) : q);
     }
@@ -892,7 +902,7 @@ class Lowerer {
       auto k = Syntax::children(e);
       if (k.size() != 3) return opaque(e);
       Value* cond = lower_expr(k[1]);
-      Node* n = emit(kind::If, e, {cond}, 0);
+      Node* n = emit(kind::If, k[1], {cond}, 0);
       n->text = syn_.text(k[1]).substr(0, 200);
       Block* tb = n->add_block();
       Block* eb = n->add_block();
@@ -985,6 +995,19 @@ void Frontend::Impl::lower_class_methods(ir::ClassInfo& info, const Unit& u, TSN
   Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
   for (TSNode m : class_methods(class_node)) {
     auto method = std::make_unique<ir::Method>();
+    TSNode parent = ts_node_parent(m);
+    if (Syntax::is(parent, "decorated_definition")) {
+      for (TSNode d : Syntax::children(parent)) {
+        if (!Syntax::is(d, "decorator")) continue;
+        auto k = Syntax::children(d);
+        if (k.empty()) continue;
+        TSNode target = Syntax::is(k[0], "call") ? Syntax::field(k[0], "function") : k[0];
+        std::string q = index.qualify(u, syn.dotted(target));
+        if (q == "torch.no_grad" || q == "torch.inference_mode" || q == "torch.autograd.no_grad") {
+          method->no_grad = syn.span(d);
+        }
+      }
+    }
     method->name = syn.text(Syntax::field(m, "name"));
     method->span = syn.span(Syntax::field(m, "name"));
     method->graph = std::make_unique<ir::Graph>();
