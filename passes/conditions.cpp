@@ -67,6 +67,7 @@ void Guard::simplify() {
       }
     }
   }
+  if (terms_.empty()) return;  // never
   if (terms_.size() > kMaxTerms) {
     Conj shared = terms_[0];
     for (const Conj& c : terms_) {
@@ -76,7 +77,6 @@ void Guard::simplify() {
     }
     terms_ = {shared};
   }
-  if (terms_.empty()) terms_ = {Conj{}};
 }
 
 Guard guard_and(const Guard& a, const Guard& b) {
@@ -93,7 +93,6 @@ Guard guard_and(const Guard& a, const Guard& b) {
       if (!contradiction) g.terms_.push_back(std::move(c));
     }
   }
-  if (g.terms_.empty()) return a;  // an impossible path: keep what is known
   g.simplify();
   return g;
 }

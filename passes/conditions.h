@@ -70,7 +70,14 @@ class Guard {
  public:
   Guard() : terms_{Conj{}} {}  ///< always
   explicit Guard(Lit l) : terms_{Conj{l}} {}
+  static Guard never() {
+    Guard g;
+    g.terms_.clear();
+    return g;
+  }
   bool always() const { return terms_.size() == 1 && terms_[0].empty(); }
+  /// No path at all (contradictory conditions: `c and not c`).
+  bool is_never() const { return terms_.empty(); }
   const std::vector<Conj>& terms() const { return terms_; }
   /// Every literal, once.
   std::vector<Lit> literals() const;

@@ -1,6 +1,8 @@
 #include "passes/participation.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <set>
@@ -288,6 +290,20 @@ class Interpreter {
         x = call_module(each, "forward", {x}, {}, at);
       }
       result = x;
+    } else if (node->cls && !m.is_super && method != "forward") {
+      // `self.norm(x)` where `norm` is an attribute holding a callable, not a method.
+      const ir::AttrFact* a = find_attr(program_, *node->cls, method);
+      if (const ModuleNode* child = node->child(method)) {
+        AbsVal c;
+        c.mod = child;
+        c.mod_guard = m.mod_guard;
+        result = call_module(c, "forward", args, kwargs, at);
+      } else if (a) {
+        for (const auto& x : args) add_deps(result.deps, x.deps);
+        for (const auto& [k, x] : kwargs) add_deps(result.deps, x.deps);
+      } else {
+        result = use_all(node, at, args, kwargs, m.is_super);
+      }
     } else {
       if (node->kind != ModuleNode::Kind::Class) entered_.emplace(node->path, nullptr);
       result = use_all(node, at, args, kwargs, m.is_super);
@@ -352,8 +368,26 @@ class Interpreter {
     }
   }
 
-  int intern_atom(const Node& n, Atom a) {
-    auto key = std::make_tuple(&n, frame_->self, static_cast<int>(a.kind));
+  /// A structural key for a condition value, so that two tests of the same thing
+  /// (`if ctx is not None:` twice) are one atom: "aten::__isnot__(%2,None)".
+  std::string condition_key(const Value* v, int depth = 0) {
+    if (depth > 8) return "?";
+    const Node* d = v->node();
+    if (!d) return fmt::format("%{}", v->id());
+    if (d->is(kind::Constant) && d->value) return ir::print_constant(*d->value);
+    if (d->is(kind::If) || d->is(kind::Loop) || d->is(kind::NoGrad) || d->outputs().size() != 1 ||
+        d->is(kind::CallFunction) || d->is(kind::CallMethod) || d->is(kind::CallValue)) {
+      // Calls may return something new each time (random.random()).
+      return fmt::format("%{}", v->id());
+    }
+    std::string k = d->kind() + "[" + d->name + "](";
+    for (const Value* in : d->inputs()) k += condition_key(in, depth + 1) + ",";
+    return k + ")";
+  }
+
+  int intern_atom(const Node& n, Atom a, const std::string& cond_key = "") {
+    auto key = std::make_tuple(cond_key.empty() ? static_cast<const void*>(&n) : nullptr, cond_key, frame_->self,
+                               static_cast<int>(a.kind));
     auto it = atom_ids_.find(key);
     if (it != atom_ids_.end()) {
       out_.atoms[static_cast<size_t>(it->second)].iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
@@ -824,6 +858,15 @@ class Interpreter {
     }
     if (q == "builtins.print" || q == "builtins.setattr") return AbsVal{};
     if (is_random_function(q)) return fresh();
+    // torch.utils.checkpoint.checkpoint(self.block, x, ...) calls the block.
+    if ((q == "torch.utils.checkpoint.checkpoint" || q == "checkpoint") && !args.empty() && args[0].mod) {
+      std::vector<AbsVal> rest(args.begin() + 1, args.end());
+      std::vector<std::pair<std::string, AbsVal>> kw;
+      for (const auto& [k, v] : kwargs) {
+        if (k != "use_reentrant" && k != "preserve_rng_state") kw.push_back({k, v});
+      }
+      return module_method(args[0], "forward", rest, kw, n);
+    }
     if (const ir::Function* f = program_.find_function(q)) {
       auto r = call_graph(*f->graph, frame_->self, frame_->cls, frame_->scope, args, kwargs, frame_->depth + 1,
                           &f->param_names, &f->param_defaults);
@@ -838,6 +881,11 @@ class Interpreter {
       return v;
     }
     AbsVal v = generic(n, 0, q);
+    // A module handed to a function ddplint does not follow (checkpoint_sequential,
+    // a user's apply helper) is taken as called.
+    for (const auto& a : args) {
+      if (a.mod && a.mod != frame_->self) add_deps(v.deps, use_all(a.mod, n, {}, {}).deps);
+    }
     if (q.rfind("torch.", 0) != 0 && q.rfind("builtins.", 0) != 0 && q.rfind("math.", 0) != 0) {
       v.prov = Provenance::Varying;  // an unknown function: any value, per call
       if (!frame_->loops.empty()) v.iter_loops.insert(frame_->loops.back());
@@ -1023,9 +1071,21 @@ class Interpreter {
     for (const auto& node : n.block(0)->nodes()) {
       if (node->is(kind::ContinueStmt) || node->is(kind::BreakStmt)) a.skips_rest = true;
     }
-    int id = intern_atom(n, a);
+    int id = intern_atom(n, a, condition_key(n.input(0)));
     bool ok_then = eval_block(*n.block(0));
     bool ok_else = eval_block(*n.block(1));
+    // In the training step itself, a path on which forward returns None (falling off
+    // the end of an if/elif chain) is not a training step: the loss needs a tensor.
+    if (frame_->depth == 0 && ok_then && ok_else) {
+      for (size_t i = 0; i < n.outputs().size(); ++i) {
+        if (n.output(i)->debug_name() != "ret") continue;
+        auto is_none = [](const AbsVal& v) {
+          return v.prov == Provenance::Constant && v.cval && std::holds_alternative<ir::NoneConst>(*v.cval);
+        };
+        bool tn = is_none(val(n.block(0)->returns()[i])), en = is_none(val(n.block(1)->returns()[i]));
+        if (tn != en) (tn ? ok_then : ok_else) = false;
+      }
+    }
     for (size_t i = 0; i < n.outputs().size(); ++i) {
       if (!ok_then && !ok_else) break;
       if (!ok_then || !ok_else) {  // the other path raises: no condition to speak of
@@ -1044,14 +1104,15 @@ class Interpreter {
     for (const auto& [p, d] : t.deps) {
       auto it = e.deps.find(p);
       Dep nd = d;
-      nd.guard = it == e.deps.end() ? guard_with(d.guard, Lit{atom, true}) : guard_or(d.guard, it->second.guard);
-      out.deps.emplace(p, nd);
+      nd.guard = it == e.deps.end() ? guard_with(d.guard, Lit{atom, true})
+                                    : guard_or(guard_with(d.guard, Lit{atom, true}), guard_with(it->second.guard, Lit{atom, false}));
+      if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
     for (const auto& [p, d] : e.deps) {
       if (t.deps.count(p)) continue;
       Dep nd = d;
       nd.guard = guard_with(d.guard, Lit{atom, false});
-      out.deps.emplace(p, nd);
+      if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
     out.prov = join(join(t.prov, e.prov), cond.prov == Provenance::Constant ? Provenance::Config : cond.prov);
     if (t.prov == Provenance::Constant && e.prov == Provenance::Constant && t.cval && e.cval && *t.cval == *e.cval) {
@@ -1179,7 +1240,7 @@ class Interpreter {
   int calls_ = 0;
   int loop_counter_ = 0;
   Deps root_escaped_;
-  std::map<std::tuple<const Node*, const ModuleNode*, int>, int> atom_ids_;
+  std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
 };
 
 }  // namespace
@@ -1266,6 +1327,15 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
     if (it != used.end()) {
       f.dep = it->second;
       f.state = it->second.guard.always() ? ParamFact::State::Always : ParamFact::State::Conditional;
+      if (std::getenv("DDPLINT_DEBUG_FACTS")) {
+        std::string g;
+        for (const auto& c : f.dep.guard.terms()) {
+          g += "(";
+          for (const auto& l : c) g += (l.positive ? "+" : "-") + std::to_string(l.atom) + " ";
+          g += ")";
+        }
+        fprintf(stderr, "%s %s %s\n", root.name.c_str(), p->path.c_str(), g.c_str());
+      }
       out.facts.push_back(std::move(f));
       continue;
     }

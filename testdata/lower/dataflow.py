@@ -37,9 +37,9 @@ class Heads(nn.Module):
 # CHECK: frozen teacher
 # Mutation of locals is data flow: each mutation rebinds the local.
 # CHECK: graph Heads.forward(
-# CHECK: %feats.6 = aten::append(%feats.3, %h.5)
+# CHECK: %feats.7 = aten::append(%feats.4, %h.6)
 # CHECK: aten::__getitem__(%
-# CHECK: %out.12 = aten::_set_item(%out.7
+# CHECK: %out.13 = aten::_set_item(%out.8
 # CHECK: ddplint::NoGrad()
 # CHECK: prim::GetAttr[name="teacher"]
 # CHECK: -> (%t.
@@ -47,5 +47,5 @@ class Heads(nn.Module):
 # CHECK: aten::add_(%h.
 # CHECK: prim::GetAttr[name="training"](%self.0)
 # CHECK: prim::CallFunction[name="torch.nn.functional.relu"]
-# CHECK: prim::CallFunction[name="torch.cat"](%feats.6
-# CHECK: graph testdata.lower.dataflow.mlp(%i.0, %h.1, %o.2):
+# CHECK: prim::CallFunction[name="torch.cat"](%feats.7
+# CHECK: graph dataflow.mlp(%i.0, %h.1, %o.2):

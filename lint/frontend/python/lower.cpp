@@ -83,10 +83,10 @@ class Lowerer {
       defaults.push_back(dflt);
       env_[name] = v;
     }
+    // Falling off the end returns None: paths without `return` carry that.
+    env_["$ret"] = constant(ir::NoneConst{}, syn_.span(Syntax::field(fn, "name")));
     lower_seq(Syntax::children(Syntax::field(fn, "body")), 0);
-    auto ret = env_.find("$ret");
-    Value* r = ret != env_.end() ? ret->second : constant(ir::NoneConst{}, syn_.span(fn));
-    g_.block()->add_return(r);
+    g_.block()->add_return(env_["$ret"]);
   }
 
  private:

@@ -155,7 +155,8 @@ class FactsBuilder {
         }
         bool opt = false;
         auto m = eval_module(e, scope, depth + 1, opt);
-        if (m) out.push_back({"", std::move(*m)});
+        // Keep positions: `for a, b, c in self.layers` unpacks by index.
+        out.push_back({"", m ? std::move(*m) : opaque(e, "an element ddplint cannot resolve")});
       }
       number(out);
       return out;

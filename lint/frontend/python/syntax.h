@@ -35,7 +35,7 @@ class Syntax {
     uint32_t c = ts_node_named_child_count(n);
     for (uint32_t i = 0; i < c; ++i) {
       TSNode ch = ts_node_named_child(n, i);
-      if (!is(ch, "comment")) out.push_back(ch);
+      if (!is(ch, "comment") && !is(ch, "line_continuation")) out.push_back(ch);
     }
     return out;
   }
