@@ -62,10 +62,13 @@ void check_conditional_parameter_use(const RuleContext& ctx) {
         "`find_unused_parameters=True`",
         subject, describe_count(g.facts), cond_text, kReductionError);
     d.notes = std::move(notes);
+    std::string dotted = "self." + g.dep.via;
+    if (elements) dotted = "self." + g.dep.via;  // all elements: simplest to touch the whole container
+    std::string term = part.tree->find(g.dep.via) ? fmt::format("sum(p.sum() for p in {}.parameters())", dotted)
+                                                  : fmt::format("{}.sum()", dotted);
     d.notes.push_back({{}, fmt::format("help: pass `find_unused_parameters=True` to DistributedDataParallel, or make the "
-                                       "skipping path add a zero-valued term of these parameters "
-                                       "(`x = x + 0.0 * sum(p.sum() for p in {}.parameters())`)",
-                                       attr_ref(g.dep.via).substr(1, attr_ref(g.dep.via).size() - 2))});
+                                       "skipping path add a zero-valued term of these parameters (`x = x + 0.0 * {}`)",
+                                       term)});
     ctx.sink.report(std::move(d));
   }
 }
