@@ -162,7 +162,10 @@ class Builder {
   void fill_members(ModuleNode& node, const ir::ClassInfo& cls, int depth) {
     for (const auto& a : cls.attrs) {
       if (a.kind == ir::AttrFact::Kind::Parameter) {
-        if (!node.param(a.name)) add_param(node, a.name, a.trainable, a.def_span);
+        if (!node.param(a.name)) {
+          add_param(node, a.name, a.trainable, a.def_span);
+          node.params.back().optional = a.optional;
+        }
       } else if (a.kind == ir::AttrFact::Kind::Submodule) {
         if (node.child(a.name)) continue;
         auto child = make(a.module, a.name, node, depth + 1);

@@ -22,6 +22,7 @@ struct ParamInfo {
   std::string path;  ///< "rgb_embed.proj.weight"
   bool trainable = true;
   bool known = true;  ///< false: a stand-in for the unseen parameters of an opaque module
+  bool optional = false;  ///< may be None (`nn.Parameter(...) if bias else None`)
   ir::Span def_span;
 };
 

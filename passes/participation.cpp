@@ -43,6 +43,7 @@ struct AbsVal {
   const ir::AttrFact* flag = nullptr;
   bool flag_negated = false;
   std::string global;  ///< a module-level constant read
+  std::string nullable_param;  ///< an optional parameter read (`self.bias`, may be None)
   // Containers and iterables.
   std::shared_ptr<AbsVal> elem;
   std::vector<AbsVal> items;
@@ -676,6 +677,7 @@ class Interpreter {
       if (const ParamInfo* p = m->param(name)) {
         AbsVal v;
         v.deps[p->path] = Dep{obj.mod_guard, n.span(), p->path, frame_->scope};
+        if (p->optional) v.nullable_param = p->path;
         return v;
       }
       if (m->cls) {
@@ -972,6 +974,13 @@ class Interpreter {
         v.prov = Provenance::Config;
         v.null_test = true;
         v.nonnull_path = subject->mod->path;
+        v.nonnull_when = isnot;
+        return v;
+      }
+      if (against_none && !subject->nullable_param.empty()) {  // `self.bias is not None`
+        v.prov = Provenance::Config;
+        v.null_test = true;
+        v.nonnull_path = subject->nullable_param;
         v.nonnull_when = isnot;
         return v;
       }

@@ -323,6 +323,44 @@ const ir::ClassInfo* Frontend::Impl::find_method_owner(const ir::ClassInfo* c, c
   return nullptr;
 }
 
+void Frontend::Impl::mark_external_assignments() {
+  // `self.encoder.gradient_checkpointing = True`, `model.head.use_aux = False`: an
+  // attribute set from outside its class is not the constant __init__ wrote. Set in
+  // another __init__ it is still configuration, of unknown value; set anywhere else it
+  // is state.
+  std::map<std::string, bool> assigned;  // name -> set outside any __init__
+  for (auto& u : units) {
+    const std::string& text = program.files[static_cast<size_t>(u->file)].text;
+    Syntax syn(text, u->file);
+    std::vector<std::pair<TSNode, bool>> stack{{ts_tree_root_node(u->tree), false}};
+    while (!stack.empty()) {
+      auto [n, in_init] = stack.back();
+      stack.pop_back();
+      if (Syntax::is(n, "function_definition")) in_init = syn.text(Syntax::field(n, "name")) == "__init__";
+      if (Syntax::is(n, "assignment") || Syntax::is(n, "augmented_assignment")) {
+        TSNode l = Syntax::field(n, "left");
+        if (Syntax::is(l, "attribute")) {
+          TSNode obj = Syntax::field(l, "object");
+          if (!(Syntax::is(obj, "identifier") && syn.text(obj) == "self")) {
+            bool& outside = assigned[syn.text(Syntax::field(l, "attribute"))];
+            outside = outside || !in_init;
+          }
+        }
+      }
+      uint32_t c = ts_node_named_child_count(n);
+      for (uint32_t i = 0; i < c; ++i) stack.push_back({ts_node_named_child(n, i), in_init});
+    }
+  }
+  for (auto& [q, info] : classes) {
+    for (auto& a : info->attrs) {
+      auto it = assigned.find(a.name);
+      if (it == assigned.end() || a.kind != ir::AttrFact::Kind::Plain) continue;
+      a.constant_value_known = false;
+      if (it->second) a.set_outside_init = true;
+    }
+  }
+}
+
 void Frontend::Impl::report_syntax(const Unit& u, const TooDeep& e) {
   auto& file = program.files[static_cast<size_t>(u.file)];
   if (!file.reported) return;
@@ -418,6 +456,7 @@ void Frontend::lower() {
       im.report_syntax(*p.unit, e);
     }
   }
+  im.mark_external_assignments();
   for (auto& p : pending) {
     try {
       im.lower_class_methods(*p.info, *p.unit, p.node);

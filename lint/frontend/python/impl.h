@@ -47,6 +47,7 @@ struct Frontend::Impl {
   void lower_function(const Unit& u, const std::string& name, TSNode fn);
 
   void report_syntax(const Unit& u, const TooDeep& e);
+  void mark_external_assignments();
 };
 
 /// `def` nodes of a class body, unwrapping decorators.

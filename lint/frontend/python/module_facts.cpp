@@ -59,9 +59,15 @@ std::optional<ir::Constant> literal(const Syntax& syn, TSNode n) {
 
 struct Scope {
   std::map<std::string, TSNode> locals;
-  std::map<std::string, std::vector<std::pair<TSNode, bool>>> appends;  ///< (expr, in a loop)
+  struct Append {
+    TSNode expr;
+    bool in_loop;
+    bool extend;  ///< `.extend(list)`: expr is a list of modules
+  };
+  std::map<std::string, std::vector<Append>> appends;
   struct Param {
     std::string annotation, default_text;
+    TSNode default_node{};
   };
   std::map<std::string, Param> params;
 };
@@ -80,6 +86,7 @@ class FactsBuilder {
       } else if (Syntax::is(p, "default_parameter") || Syntax::is(p, "typed_default_parameter")) {
         name = syn_.text(Syntax::field(p, "name"));
         param.default_text = syn_.text(Syntax::field(p, "value"));
+        param.default_node = Syntax::field(p, "value");
         param.annotation = syn_.text(Syntax::field(p, "type"));
       } else if (Syntax::is(p, "typed_parameter")) {
         for (TSNode ch : Syntax::children(p)) {
@@ -106,7 +113,9 @@ class FactsBuilder {
               std::string m = syn_.text(Syntax::field(f, "attribute"));
               std::string obj = syn_.text(Syntax::field(f, "object"));
               auto args = Syntax::children(Syntax::field(e, "arguments"));
-              if ((m == "append" || m == "extend") && !args.empty()) scope.appends[obj].push_back({args[0], in_loop || m == "extend"});
+              if ((m == "append" || m == "extend") && !args.empty()) {
+                scope.appends[obj].push_back({args[0], in_loop, m == "extend"});
+              }
             }
           }
         }
@@ -186,11 +195,17 @@ class FactsBuilder {
       if (!base) return std::nullopt;
       auto ap = scope.appends.find(name);
       if (ap != scope.appends.end()) {
-        for (auto& [expr, in_loop] : ap->second) {
+        for (const auto& a : ap->second) {
+          if (a.extend) {
+            auto more = eval_list(a.expr, scope, depth + 1);
+            if (!more) continue;
+            for (auto& [n, m] : *more) base->push_back({a.in_loop || n == "*" ? "*" : "", std::move(m)});
+            continue;
+          }
           bool opt = false;
-          auto m = eval_module(expr, scope, depth + 1, opt);
+          auto m = eval_module(a.expr, scope, depth + 1, opt);
           if (!m) continue;
-          base->push_back({in_loop ? "*" : "", std::move(*m)});
+          base->push_back({a.in_loop ? "*" : "", std::move(*m)});
         }
       }
       number(*base);
@@ -223,9 +238,20 @@ class FactsBuilder {
                                           !eval_single(positional[0], scope, depth))) {
       if (!positional.empty()) {
         TSNode d = positional[0];
-        if (Syntax::is(d, "call")) {  // OrderedDict([("a", m), ...]) / dict(...)
+        if (Syntax::is(d, "call")) {  // OrderedDict([("a", m), ...]) / dict(a=m, ...)
           auto inner = Syntax::children(Syntax::field(d, "arguments"));
-          d = inner.empty() ? TSNode{} : inner[0];
+          bool keywords = !inner.empty() && Syntax::is(inner[0], "keyword_argument");
+          if (keywords) {
+            for (TSNode kw : inner) {
+              if (!Syntax::is(kw, "keyword_argument")) continue;
+              bool opt = false;
+              auto v = eval_module(Syntax::field(kw, "value"), scope, depth + 1, opt);
+              if (v) m.children.push_back({syn_.text(Syntax::field(kw, "name")), std::move(*v)});
+            }
+            d = TSNode{};
+          } else {
+            d = inner.empty() ? TSNode{} : inner[0];
+          }
         }
         if (Syntax::is(d, "dictionary")) {
           for (TSNode pair : Syntax::children(d)) {
@@ -252,7 +278,7 @@ class FactsBuilder {
             std::string name = key && std::holds_alternative<std::string>(*key) ? std::get<std::string>(*key) : "*";
             if (v) m.children.push_back({name, std::move(*v)});
           }
-        } else {
+        } else if (!ts_node_is_null(d)) {
           known = false;
         }
       }
@@ -334,6 +360,20 @@ class FactsBuilder {
       if (info_ && is_self_attr(syn_, fn, path)) {  // self._make_layer(...)
         return method_returns(path, depth + 1, optional);
       }
+      if (Syntax::is(fn, "identifier") && (scope.locals.count(syn_.text(fn)) || scope.params.count(syn_.text(fn)))) {
+        // A module class passed around as a value: `norm_layer(planes)` with
+        // `norm_layer=nn.BatchNorm2d`, `partial(nn.LayerNorm, eps=1e-6)`, `block(...)`.
+        if (auto m = eval_callable(fn, scope, depth + 1)) {
+          ir::ModuleExpr e = std::move(*m);
+          e.span = syn_.span(n);
+          if (e.kind == ir::ModuleExpr::Kind::Class) {
+            auto extra = call_args(n);
+            e.args.insert(extra.begin(), extra.end());
+          }
+          return e;
+        }
+        return std::nullopt;
+      }
       std::string q = im_.index.qualify(u_, syn_.dotted(fn));
       if (q.empty()) return std::nullopt;
       if (q == "torch.nn.Sequential" || q == "torch.nn.ModuleList" || q == "torch.nn.ModuleDict") {
@@ -388,6 +428,60 @@ class FactsBuilder {
         optional = optional || p->second.default_text == "None" || p->second.annotation.find("Optional") != std::string::npos;
         return opaque(n, fmt::format("passed in as constructor argument `{}`", name));
       }
+    }
+    return std::nullopt;
+  }
+
+  /// The module class a callable value stands for, when it names one.
+  std::optional<ir::ModuleExpr> eval_callable(TSNode f, const Scope& scope, int depth) {
+    if (depth > 24 || ts_node_is_null(f)) return std::nullopt;
+    if (Syntax::is(f, "identifier")) {
+      std::string name = syn_.text(f);
+      auto loc = scope.locals.find(name);
+      if (loc != scope.locals.end() && !ts_node_eq(loc->second, f)) {
+        if (auto r = eval_callable(loc->second, scope, depth + 1)) return r;
+      }
+      auto p = scope.params.find(name);
+      if (p != scope.params.end()) {
+        if (auto r = eval_callable(p->second.default_node, scope, depth + 1)) return r;
+        return opaque(f, fmt::format("built by the callable `{}` passed to the constructor", name));
+      }
+      if (loc != scope.locals.end()) return std::nullopt;
+    }
+    if (Syntax::is(f, "boolean_operator")) {  // norm_layer or nn.LayerNorm
+      if (auto r = eval_callable(Syntax::field(f, "right"), scope, depth + 1)) return r;
+      return eval_callable(Syntax::field(f, "left"), scope, depth + 1);
+    }
+    if (Syntax::is(f, "call")) {  // partial(nn.LayerNorm, eps=1e-6)
+      std::string q = im_.index.qualify(u_, syn_.dotted(Syntax::field(f, "function")));
+      auto args = Syntax::children(Syntax::field(f, "arguments"));
+      if ((q == "functools.partial" || q == "?partial") && !args.empty()) {
+        auto r = eval_callable(args[0], scope, depth + 1);
+        if (r && r->kind == ir::ModuleExpr::Kind::Class) {
+          auto extra = call_args(f);
+          for (auto& [k, v] : extra) {
+            if (k != "0") r->args[k] = v;
+          }
+        }
+        return r;
+      }
+      return std::nullopt;
+    }
+    std::string d = syn_.dotted(f);
+    if (d.empty()) return std::nullopt;
+    std::string q = im_.index.qualify(u_, d);
+    ir::ModuleExpr m;
+    m.span = syn_.span(f);
+    if (is_torch_nn_module_name(q)) {
+      m.kind = ir::ModuleExpr::Kind::Class;
+      m.class_name = q;
+      return m;
+    }
+    if (auto def = im_.index.find_class(q)) {
+      if (!im_.is_module_class(def->qualified)) return std::nullopt;
+      m.kind = ir::ModuleExpr::Kind::Class;
+      m.class_name = def->qualified;
+      return m;
     }
     return std::nullopt;
   }
@@ -469,9 +563,24 @@ class FactsBuilder {
     fresh.built_when = cond;
     bool optional = false;
     std::string callee = Syntax::is(rhs, "call") ? im_.index.qualify(u_, syn_.dotted(Syntax::field(rhs, "function"))) : "";
+    TSNode param_rhs = rhs;
+    if (Syntax::is(rhs, "conditional_expression")) {  // nn.Parameter(...) if bias else None
+      auto k = Syntax::children(rhs);
+      if (k.size() == 3 && (Syntax::is(k[0], "none") || Syntax::is(k[2], "none"))) {
+        TSNode other = Syntax::is(k[0], "none") ? k[2] : k[0];
+        if (Syntax::is(other, "call")) {
+          std::string c = im_.index.qualify(u_, syn_.dotted(Syntax::field(other, "function")));
+          if (c == "torch.nn.Parameter" || c == "torch.nn.parameter.Parameter") {
+            callee = c;
+            param_rhs = other;
+            fresh.optional = true;
+          }
+        }
+      }
+    }
     if (callee == "torch.nn.Parameter" || callee == "torch.nn.parameter.Parameter") {
       fresh.kind = ir::AttrFact::Kind::Parameter;
-      auto args = call_args(rhs);
+      auto args = call_args(param_rhs);
       fresh.trainable = !(args.count("requires_grad") && args["requires_grad"] == "False");
     } else if (auto m = eval_module(rhs, scope, 0, optional)) {
       fresh.kind = ir::AttrFact::Kind::Submodule;
@@ -519,6 +628,14 @@ class FactsBuilder {
     if (d == "self" && (method == "register_buffer" || method == "register_parameter") && args.size() >= 2) {
       auto key = literal(syn_, args[0]);
       if (!key || !std::holds_alternative<std::string>(*key)) return;
+      if (Syntax::is(args[1], "none")) {  // register_parameter("bias", None): no parameter at all
+        ir::AttrFact& a = attr(std::get<std::string>(*key));
+        a.kind = ir::AttrFact::Kind::Plain;
+        a.constant_value_known = true;
+        a.constant = ir::NoneConst{};
+        a.def_span = syn_.span(call);
+        return;
+      }
       ir::AttrFact& a = attr(std::get<std::string>(*key));
       a.kind = method == "register_buffer" ? ir::AttrFact::Kind::Buffer : ir::AttrFact::Kind::Parameter;
       a.def_span = syn_.span(call);
