@@ -110,7 +110,7 @@ Guard guard_with(const Guard& g, Lit l) { return guard_and(g, Guard(l)); }
 std::string describe_literal(const Atom& a, bool positive) {
   switch (a.kind) {
     case Atom::Kind::ZeroTrip:
-      return fmt::format("`{}` runs at least once", a.text);
+      return fmt::format("the loop over `{}` runs at least once", a.text);
     case Atom::Kind::Select:
       return fmt::format("`{}` selects it", a.text);
     case Atom::Kind::Branch:

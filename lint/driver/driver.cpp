@@ -53,7 +53,9 @@ std::string diagnostic_path(const Diagnostic& d, const ir::Program& program) {
 std::string print_lowered(const ir::Program& p, const std::string& cls, const std::string& method, bool& found) {
   std::string out;
   found = cls.empty();
+  auto reported = [&](int file) { return file >= 0 && p.files[static_cast<size_t>(file)].reported; };
   for (const auto& c : p.classes) {
+    if (!reported(c->file)) continue;  // loaded only to resolve imports
     if (!cls.empty() && c->name != cls && c->qualified_name != cls) continue;
     found = true;
     out += ir::print_class(*c, p);
@@ -64,6 +66,7 @@ std::string print_lowered(const ir::Program& p, const std::string& cls, const st
   }
   if (cls.empty()) {
     for (const auto& f : p.functions) {
+      if (!f->graph->block()->nodes().empty() && !reported(f->graph->block()->nodes().front()->span().file)) continue;
       std::string short_name = f->qualified_name.substr(f->qualified_name.rfind('.') + 1);
       if (!method.empty() && short_name != method) continue;
       out += ir::print_graph(*f->graph, p, f->qualified_name) + "\n";

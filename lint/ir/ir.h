@@ -246,6 +246,7 @@ struct Function {
   std::vector<std::optional<Constant>> param_defaults;
   /// When every `return` builds a module (`return nn.Sequential(...)`), how.
   std::optional<ModuleExpr> returns_module;
+  bool module_body = false;  ///< the file's top-level statements ("pkg.train.<module>")
   Span span;
 };
 

@@ -22,7 +22,7 @@ bool any_varying(const Participation& part, const Guard& g) {
 std::string why(const Atom& a, bool positive) {
   switch (a.kind) {
     case Atom::Kind::ZeroTrip:
-      return fmt::format("`{}` runs zero times when its bound is 0, and the bound is only known at run time", a.text);
+      return fmt::format("`{}` is empty when its bound is 0 or less, and the bound is only known at run time", a.text);
     case Atom::Kind::Select:
       return fmt::format("`{}` picks one element at run time; the others get no gradient in that step", a.text);
     case Atom::Kind::Branch:

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -17,7 +18,7 @@ constexpr size_t kMaxFileBytes = 16u << 20;
 
 /// The dotted name Python imports the file by: its path from the first folder up
 /// that is not a package (has no __init__.py), as when that folder is on sys.path.
-std::string module_name_for(const std::string& path, bool& is_package) {
+std::string module_name_for(const std::string& path, bool& is_package, std::string* root_dir = nullptr) {
   namespace fs = std::filesystem;
   fs::path p(path);
   is_package = p.filename() == "__init__.py";
@@ -32,6 +33,7 @@ std::string module_name_for(const std::string& path, bool& is_package) {
     parts.push_back(dir.filename().string());
     dir = dir.parent_path();
   }
+  if (root_dir) *root_dir = dir.string();
   std::string out;
   for (auto it = parts.rbegin(); it != parts.rend(); ++it) out += (out.empty() ? "" : ".") + *it;
   return out;
@@ -153,7 +155,8 @@ bool Frontend::Impl::parse(const std::string& path, std::string text, bool repor
     if (f.text[i] == '\n') f.line_starts.push_back(i + 1);
   }
   bool is_package = false;
-  f.module_name = module_name_for(path, is_package);
+  std::string root_dir;
+  f.module_name = module_name_for(path, is_package, &root_dir);
   int index_of_file = static_cast<int>(program.files.size());
   program.files.push_back(std::move(f));
   ir::SourceFile& sf = program.files.back();
@@ -183,11 +186,16 @@ bool Frontend::Impl::parse(const std::string& path, std::string text, bool repor
   u->tree = tree;
   u->module_name = sf.module_name;
   u->is_package = is_package;
+  u->root_dir = root_dir;
   units.push_back(std::move(u));
   return true;
 }
 
 void Frontend::Impl::index_unit(Unit& u) {
+  u.imports.clear();
+  u.classes.clear();
+  u.functions.clear();
+  u.globals.clear();
   const std::string& text = program.files[static_cast<size_t>(u.file)].text;
   Syntax syn(text, u.file);
   TSNode root = ts_tree_root_node(u.tree);
@@ -397,8 +405,63 @@ bool Frontend::add_source(const std::string& path, std::string text, bool report
   return impl_->parse(path, std::move(text), reported);
 }
 
+void Frontend::Impl::load_imported_files() {
+  // `ddplint check train.py` must still see the model train.py imports: modules of
+  // the project that were not given are loaded as context (not reported on).
+  namespace fs = std::filesystem;
+  std::set<std::string> loaded;
+  for (const auto& f : program.files) {
+    std::error_code ec;
+    loaded.insert(fs::weakly_canonical(f.path, ec).string());
+  }
+  constexpr size_t kMaxContextFiles = 256;
+  size_t added = 0;
+  for (size_t i = 0; i < units.size() && added < kMaxContextFiles; ++i) {
+    Unit& u = *units[i];
+    index_unit(u);
+    std::string own_dir = fs::path(program.files[static_cast<size_t>(u.file)].path).parent_path().string();
+    for (const auto& [local, target] : u.imports) {
+      std::string t = target;
+      if (t.rfind("torch", 0) == 0 || t.rfind("typing", 0) == 0 || t.rfind("collections", 0) == 0) continue;
+      std::vector<std::string> parts;
+      for (size_t pos = 0;;) {
+        size_t dot = t.find('.', pos);
+        parts.push_back(t.substr(pos, dot == std::string::npos ? std::string::npos : dot - pos));
+        if (dot == std::string::npos) break;
+        pos = dot + 1;
+      }
+      // The longest prefix naming a file: `models.rgbd_encoder.RGBDSegmenter` -> models/rgbd_encoder.py.
+      for (size_t n = parts.size(); n > 0 && added < kMaxContextFiles; --n) {
+        fs::path rel;
+        for (size_t k = 0; k < n; ++k) rel /= parts[k];
+        bool found = false;
+        for (const std::string& base : {u.root_dir, own_dir}) {
+          if (base.empty() && &base == &u.root_dir) continue;
+          for (fs::path cand : {fs::path(base) / rel += ".py", fs::path(base) / rel / "__init__.py"}) {
+            std::error_code ec;
+            if (!fs::is_regular_file(cand, ec)) continue;
+            std::string key = fs::weakly_canonical(cand, ec).string();
+            found = true;
+            if (!loaded.insert(key).second) break;
+            std::string shown = fs::relative(cand, fs::current_path(ec), ec).string();
+            if (ec || shown.empty() || shown.rfind("..", 0) == 0) shown = cand.string();
+            std::ifstream in(cand, std::ios::binary);
+            std::ostringstream ss;
+            ss << in.rdbuf();
+            if (in && parse(shown, ss.str(), /*reported=*/false)) ++added;
+            break;
+          }
+          if (found) break;
+        }
+        if (found) break;
+      }
+    }
+  }
+}
+
 void Frontend::lower() {
   Impl& im = *impl_;
+  im.load_imported_files();
   // Two files imported by the same name (two `model.py` in different folders): the
   // later ones are named by their path, so that every class has one qualified name.
   std::map<std::string, int> uses;
@@ -465,12 +528,11 @@ void Frontend::lower() {
     }
   }
   for (auto& u : im.units) {
-    for (auto& [name, node] : u->functions) {
-      try {
-        im.lower_function(*u, name, node);
-      } catch (const TooDeep& e) {
-        im.report_syntax(*u, e);
-      }
+    try {
+      for (auto& [name, node] : u->functions) im.lower_function(*u, name, node);
+      im.lower_module_body(*u);
+    } catch (const TooDeep& e) {
+      im.report_syntax(*u, e);
     }
   }
 }

@@ -45,9 +45,11 @@ struct Frontend::Impl {
   // lower.cpp
   void lower_class_methods(ir::ClassInfo& info, const Unit& u, TSNode class_node);
   void lower_function(const Unit& u, const std::string& name, TSNode fn);
+  void lower_module_body(const Unit& u);
 
   void report_syntax(const Unit& u, const TooDeep& e);
   void mark_external_assignments();
+  void load_imported_files();
 };
 
 /// `def` nodes of a class body, unwrapping decorators.

@@ -21,6 +21,7 @@ struct Unit {
   std::string module_name;   ///< unique in the run; names its classes ("pkg.blocks")
   std::string import_name;   ///< when module_name had to be made unique: the name imports use
   bool is_package = false;  ///< an __init__.py
+  std::string root_dir;     ///< the folder imports start from (first one up that is not a package)
   std::map<std::string, std::string> imports;  ///< local name -> qualified name
   std::map<std::string, TSNode> classes, functions;
   std::map<std::string, TSNode> globals;  ///< module-level `NAME = expr`: the expr

@@ -60,6 +60,23 @@ class Lowerer {
     cur_ = g.block();
   }
 
+  /// Module-level statements (a training script's top level, `if __name__ == "__main__":`).
+  void lower_module(TSNode root) {
+    env_["$ret"] = constant(ir::NoneConst{}, syn_.span(root));
+    std::vector<TSNode> stmts;
+    for (TSNode st : Syntax::children(root)) {
+      TSNode d = unwrap_decorated(st);
+      if (Syntax::is(d, "class_definition") || Syntax::is(d, "function_definition") ||
+          Syntax::is(st, "import_statement") || Syntax::is(st, "import_from_statement") ||
+          Syntax::is(st, "future_import_statement")) {
+        continue;
+      }
+      stmts.push_back(st);
+    }
+    lower_seq(stmts, 0);
+    g_.block()->add_return(env_["$ret"]);
+  }
+
   void lower(TSNode fn, std::vector<std::string>& param_names, std::vector<std::optional<ir::Constant>>& defaults) {
     for (TSNode p : Syntax::children(Syntax::field(fn, "parameters"))) {
       std::string name;
@@ -597,8 +614,19 @@ class Lowerer {
       assign(left, elem, types);
       lower_seq(Syntax::children(Syntax::field(st, "body")), 0);
     });
+    loop_text(syn_.text(right));
     TSNode alt = Syntax::field(st, "alternative");
     if (!ts_node_is_null(alt)) lower_seq(Syntax::children(Syntax::field(alt, "body")), 0);
+  }
+
+  /// Names a for loop by its iterable (`range(steps)`) rather than its header line.
+  void loop_text(const std::string& t) {
+    for (auto it = cur_->nodes().rbegin(); it != cur_->nodes().rend(); ++it) {
+      if ((*it)->is(kind::Loop)) {
+        (*it)->text = t.substr(0, 120);
+        return;
+      }
+    }
   }
 
   Value* iterate(Value* iterable, TSNode at) {
@@ -722,6 +750,9 @@ class Lowerer {
       lower_args();
       Node* n = emit(kind::CallFunction, call, {}, 0);
       n->name = q[0] == '?' ? q.substr(1) : q;
+      // Project classes and functions by their one canonical name, whatever the import path.
+      if (auto c = im_.index.find_class(q)) n->name = c->qualified;
+      else if (auto f = im_.index.find_function(q)) n->name = f->qualified;
       return finish(n);
     }
     if (Syntax::is(fn, "attribute")) {
@@ -1015,6 +1046,16 @@ void Frontend::Impl::lower_class_methods(ir::ClassInfo& info, const Unit& u, TSN
     lw.lower(m, method->param_names, method->param_defaults);
     info.methods.push_back(std::move(method));
   }
+}
+
+void Frontend::Impl::lower_module_body(const Unit& u) {
+  auto f = std::make_unique<ir::Function>();
+  f->qualified_name = u.module_name.empty() ? "<module>" : u.module_name + ".<module>";
+  f->graph = std::make_unique<ir::Graph>();
+  f->module_body = true;
+  Lowerer lw(*this, u, nullptr, *f->graph);
+  lw.lower_module(ts_tree_root_node(u.tree));
+  if (f->graph->block()->nodes().size() > 1) program.functions.push_back(std::move(f));
 }
 
 void Frontend::Impl::lower_function(const Unit& u, const std::string& name, TSNode fn) {
