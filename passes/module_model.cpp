@@ -208,6 +208,16 @@ class Builder {
       case ir::ModuleExpr::Kind::Container:
         n->kind = ModuleNode::Kind::Container;
         n->class_name = e.class_name;
+        n->container_kind = e.container_kind;
+        // A project subclass of a container keeps its own methods (forward) and members.
+        if (const ir::ClassInfo* c = program_.find_class(e.class_name)) {
+          n->cls = c;
+          if (!on_stack_.count(c) && depth <= kMaxDepth) {
+            on_stack_.insert(c);
+            fill_members(*n, *c, depth + 1);
+            on_stack_.erase(c);
+          }
+        }
         for (const auto& [cn, ce] : e.children) {
           if (n->child(cn)) continue;
           auto c = make(ce, cn, *n, depth + 1);

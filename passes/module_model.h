@@ -33,6 +33,7 @@ struct ModuleNode {
   std::string path;        ///< dotted path from the root
   std::string class_name;  ///< "torch.nn.Linear", "pkg.blocks.GatedFusion", "torch.nn.ModuleList"
   const ir::ClassInfo* cls = nullptr;  ///< for project classes
+  std::string container_kind;          ///< "torch.nn.Sequential", ... for containers
   const ModuleNode* parent = nullptr;
   bool optional = false;   ///< may be None
   std::string built_when;  ///< condition text under which the parent's __init__ builds it

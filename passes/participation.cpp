@@ -22,6 +22,7 @@ using Deps = std::map<std::string, Dep>;
 
 constexpr int kMaxCallDepth = 24;
 constexpr int kMaxCalls = 20000;
+constexpr size_t kMaxSteps = 2000000;  ///< node evaluations per root class
 
 /// What the interpreter knows of one SSA value.
 struct AbsVal {
@@ -240,7 +241,10 @@ class Interpreter {
       }
     }
     bool same_self = node == frame_->self;
+    auto key = std::make_tuple(static_cast<const void*>(fn), node);
+    if (fn && on_stack_.count(key)) fn = nullptr;  // recursion (a module iterating itself): not followed
     if (fn) {
+      on_stack_.insert(key);
       std::vector<AbsVal> full;
       AbsVal self;
       self.mod = node;
@@ -256,6 +260,7 @@ class Interpreter {
       } else {  // budget: assume the callee uses everything it has
         result = use_all(node, at, args, kwargs);
       }
+      on_stack_.erase(key);
       if (fn->no_grad.valid()) {  // @torch.no_grad()
         ir::Node deco;
         deco.set_span(fn->no_grad);
@@ -281,7 +286,7 @@ class Interpreter {
           }
         }
       }
-    } else if (node->kind == ModuleNode::Kind::Container && node->class_name == "torch.nn.Sequential" &&
+    } else if (node->kind == ModuleNode::Kind::Container && node->container_kind == "torch.nn.Sequential" &&
                (method == "forward" || method == "__call__")) {
       entered_.emplace(node->path, nullptr);
       AbsVal x = args.empty() ? AbsVal{} : args[0];
@@ -432,6 +437,11 @@ class Interpreter {
   }
 
   bool eval_node(const Node& n) {
+    if (++steps_ > kMaxSteps) {  // pathological nesting: stop, findings are partial
+      truncated = true;
+      for (const Value* o : n.outputs()) set(o, AbsVal{});
+      return true;
+    }
     const std::string& k = n.kind();
     auto in = [&](size_t i) -> AbsVal& { return val(n.input(i)); };
 
@@ -1250,6 +1260,8 @@ class Interpreter {
   int loop_counter_ = 0;
   Deps root_escaped_;
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
+  std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
+  size_t steps_ = 0;
 };
 
 }  // namespace

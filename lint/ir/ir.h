@@ -185,6 +185,7 @@ struct ModuleExpr {
   };
   Kind kind = Kind::Opaque;
   std::string class_name;  ///< qualified: "torch.nn.Linear", "pkg.blocks.GatedFusion"
+  std::string container_kind;  ///< for containers: "torch.nn.Sequential" (also for project subclasses)
   /// Children of a container; the name "*" stands for every element of a
   /// homogeneous container built by a comprehension or `[X] * n`.
   std::vector<std::pair<std::string, ModuleExpr>> children;

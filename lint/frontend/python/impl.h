@@ -41,6 +41,8 @@ struct Frontend::Impl {
   // module_facts.cpp
   void collect_facts(ir::ClassInfo& info, const Unit& u, TSNode class_node);
   std::optional<ir::ModuleExpr> function_returns_module(const std::string& qualified);
+  /// "torch.nn.Sequential" when the project class derives from a torch.nn container.
+  std::string container_base(const std::string& qualified, int depth = 0);
 
   // lower.cpp
   void lower_class_methods(ir::ClassInfo& info, const Unit& u, TSNode class_node);

@@ -226,6 +226,7 @@ class FactsBuilder {
     ir::ModuleExpr m;
     m.kind = ir::ModuleExpr::Kind::Container;
     m.class_name = kind;
+    m.container_kind = kind;
     m.span = syn_.span(call);
     auto args = Syntax::children(Syntax::field(call, "arguments"));
     std::vector<TSNode> positional;
@@ -389,6 +390,12 @@ class FactsBuilder {
       }
       if (auto def = im_.index.find_class(q)) {
         if (!im_.is_module_class(def->qualified)) return std::nullopt;
+        // class TimestepEmbedSequential(nn.Sequential): its constructor arguments are its children.
+        if (std::string base = im_.container_base(def->qualified); !base.empty()) {
+          ir::ModuleExpr c = container(base, n, scope, depth);
+          c.class_name = def->qualified;
+          return c;
+        }
         m.kind = ir::ModuleExpr::Kind::Class;
         m.class_name = def->qualified;
         return m;
@@ -808,6 +815,23 @@ void Frontend::Impl::collect_facts(ir::ClassInfo& info, const Unit& u, TSNode cl
       for (TSNode ch : Syntax::children(n)) stack.push_back(ch);
     }
   }
+}
+
+std::string Frontend::Impl::container_base(const std::string& qualified, int depth) {
+  auto def = index.find_class(qualified);
+  if (!def || depth > 16) return "";
+  const Unit& u = *def->unit;
+  Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
+  for (TSNode b : Syntax::children(Syntax::field(def->node, "superclasses"))) {
+    if (Syntax::is(b, "keyword_argument")) continue;
+    std::string bq = index.qualify(u, syn.dotted(b));
+    if (bq == "torch.nn.Sequential" || bq == "torch.nn.ModuleList" || bq == "torch.nn.ModuleDict") return bq;
+    if (auto d = index.find_class(bq)) {
+      std::string r = container_base(d->qualified, depth + 1);
+      if (!r.empty()) return r;
+    }
+  }
+  return "";
 }
 
 std::optional<ir::ModuleExpr> Frontend::Impl::function_returns_module(const std::string& qualified) {
