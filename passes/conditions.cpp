@@ -41,6 +41,31 @@ void Guard::simplify() {
         }
       }
     }
+    // Self-subsuming resolution: (A and x) or (B and not x) with B within A makes
+    // the first term A: (C and x) or (C and not x) is C, (g and n) or (not n) is g or not n.
+    for (size_t i = 0; i < terms_.size() && !changed; ++i) {
+      for (size_t j = 0; j < terms_.size() && !changed; ++j) {
+        if (i == j) continue;
+        Conj& a = terms_[i];
+        const Conj& b = terms_[j];
+        for (const Lit& l : b) {
+          Lit neg{l.atom, !l.positive};
+          auto pos = std::lower_bound(a.begin(), a.end(), neg);
+          if (pos == a.end() || !(*pos == neg)) continue;
+          Conj rest_b;
+          for (const Lit& x : b) {
+            if (!(x == l)) rest_b.push_back(x);
+          }
+          Conj rest_a = a;
+          rest_a.erase(rest_a.begin() + (pos - a.begin()));
+          if (std::includes(rest_a.begin(), rest_a.end(), rest_b.begin(), rest_b.end())) {
+            a = rest_a;
+            changed = true;
+            break;
+          }
+        }
+      }
+    }
     // Resolution: (C and x) or (C and not x) is C.
     for (size_t i = 0; i < terms_.size() && !changed; ++i) {
       for (size_t j = i + 1; j < terms_.size() && !changed; ++j) {

@@ -36,7 +36,7 @@ struct ModuleNode {
   std::string container_kind;          ///< "torch.nn.Sequential", ... for containers
   const ModuleNode* parent = nullptr;
   bool optional = false;   ///< may be None
-  std::string built_when;  ///< condition text under which the parent's __init__ builds it
+  std::vector<std::string> built_when;  ///< conditions under which the parent's __init__ builds it
   std::string why_opaque;
   ir::Span def_span;       ///< the assignment that builds it
   std::vector<std::unique_ptr<ModuleNode>> children;

@@ -45,6 +45,7 @@ struct AbsVal {
   bool flag_negated = false;
   std::string global;  ///< a module-level constant read
   std::string nullable_param;  ///< an optional parameter read (`self.bias`, may be None)
+  bool direct_param = false;   ///< exactly a parameter read (`self.bias`), not a computation
   // Containers and iterables.
   std::shared_ptr<AbsVal> elem;
   std::vector<AbsVal> items;
@@ -379,12 +380,12 @@ class Interpreter {
   std::string condition_key(const Value* v, int depth = 0) {
     if (depth > 8) return "?";
     const Node* d = v->node();
-    if (!d) return fmt::format("%{}", v->id());
+    if (!d) return fmt::format("%{}@{}", static_cast<const void*>(v), static_cast<const void*>(frame_));
     if (d->is(kind::Constant) && d->value) return ir::print_constant(*d->value);
-    if (d->is(kind::If) || d->is(kind::Loop) || d->is(kind::NoGrad) || d->outputs().size() != 1 ||
+    if (d->is(kind::If) || d->is(kind::Loop) || d->outputs().size() != 1 ||
         d->is(kind::CallFunction) || d->is(kind::CallMethod) || d->is(kind::CallValue)) {
       // Calls may return something new each time (random.random()).
-      return fmt::format("%{}", v->id());
+      return fmt::format("%{}@{}", static_cast<const void*>(v), static_cast<const void*>(frame_));
     }
     std::string k = d->kind() + "[" + d->name + "](";
     for (const Value* in : d->inputs()) k += condition_key(in, depth + 1) + ",";
@@ -437,6 +438,20 @@ class Interpreter {
   }
 
   bool eval_node(const Node& n) {
+    if (!n.grad_off) return eval_node_inner(n);
+    // Inside a no_grad region: whatever this node computes carries no gradient.
+    frame_->no_grad++;
+    bool ok = eval_node_inner(n);
+    frame_->no_grad--;
+    for (const Value* o : n.outputs()) {
+      AbsVal& v = frame_->vals[o];
+      cut(v.deps, NeverReason::Kind::NoGrad, *n.grad_off, n.grad_off->text);
+      v.deps.clear();
+    }
+    return ok;
+  }
+
+  bool eval_node_inner(const Node& n) {
     if (++steps_ > kMaxSteps) {  // pathological nesting: stop, findings are partial
       truncated = true;
       for (const Value* o : n.outputs()) set(o, AbsVal{});
@@ -455,18 +470,7 @@ class Interpreter {
       eval_loop(n);
       return true;
     }
-    if (k == kind::NoGrad) {
-      frame_->no_grad++;
-      bool ok = eval_block(*n.block(0));
-      frame_->no_grad--;
-      for (size_t i = 0; i < n.outputs().size(); ++i) {
-        AbsVal v = ok ? val(n.block(0)->returns()[i]) : AbsVal{};
-        cut(v.deps, NeverReason::Kind::NoGrad, n, n.text);
-        v.deps.clear();
-        set(n.output(i), std::move(v));
-      }
-      return ok;
-    }
+    if (k == kind::NoGradEnter || k == kind::NoGradExit) return true;
     if (k == kind::BreakStmt || k == kind::ContinueStmt) return true;
     if (k == kind::GetAttr) {
       set(n.output(), get_attr(in(0), n));
@@ -688,6 +692,7 @@ class Interpreter {
         AbsVal v;
         v.deps[p->path] = Dep{obj.mod_guard, n.span(), p->path, frame_->scope};
         if (p->optional) v.nullable_param = p->path;
+        v.direct_param = true;
         return v;
       }
       if (m->cls) {
@@ -962,9 +967,11 @@ class Interpreter {
         if (is_and) return t ? other : c;
         return t ? c : other;
       };
-      if (auto r = folded(a, b)) return strip(*r);
-      if (auto r = folded(b, a)) return strip(*r);
-      AbsVal v;
+      if (auto r = folded(a, b)) return *r;
+      if (auto r = folded(b, a)) return *r;
+      AbsVal v;  // `h or self.init(x)`: the value is one of the operands
+      v.deps = a.deps;
+      add_deps(v.deps, b.deps);
       v.prov = join(a.prov, b.prov);
       v.iter_loops = a.iter_loops;
       v.iter_loops.insert(b.iter_loops.begin(), b.iter_loops.end());
@@ -986,6 +993,9 @@ class Interpreter {
         v.nonnull_path = subject->mod->path;
         v.nonnull_when = isnot;
         return v;
+      }
+      if (against_none && subject->nullable_param.empty() && subject->deps.size() == 1 && subject->direct_param) {
+        return constant(isnot);  // a parameter that always exists is never None
       }
       if (against_none && !subject->nullable_param.empty()) {  // `self.bias is not None`
         v.prov = Provenance::Config;
@@ -1038,6 +1048,7 @@ class Interpreter {
     AbsVal v = generic(n, 0, op);
     if (argc >= 1) {
       v.elem = in(0).elem;
+      v.nullable_param = in(0).nullable_param;  // `b = b.to(x.dtype)`: None exactly when the parameter is
       if (op == "append" || op == "extend" || op == "add" || op == "update" || op == "insert") {
         v.has_items = false;
         if (!v.elem && argc >= 2) v.elem = std::make_shared<AbsVal>(in(1));
@@ -1053,8 +1064,25 @@ class Interpreter {
 
   // ---- control flow ------------------------------------------------------------
 
-  bool eval_if(const Node& n) {
-    AbsVal c = val(n.input(0));
+  struct CondGuards {
+    Guard when_true, when_false;
+  };
+
+  /// The condition of `if_node` as guards over atoms: `a and b` holds under
+  /// (a AND b) and fails under (not a OR not b); each leaf test is one atom.
+  CondGuards decompose(const Value* v, const Node& if_node, int depth = 0) {
+    const Node* d = v->node();
+    if (d && depth < 12 && (d->is(kind::And) || d->is(kind::Or)) && d->inputs().size() == 2) {
+      CondGuards x = decompose(d->input(0), if_node, depth + 1);
+      CondGuards y = decompose(d->input(1), if_node, depth + 1);
+      if (d->is(kind::And)) return {guard_and(x.when_true, y.when_true), guard_or(x.when_false, y.when_false)};
+      return {guard_or(x.when_true, y.when_true), guard_and(x.when_false, y.when_false)};
+    }
+    if (d && depth < 12 && d->is(kind::Not) && d->inputs().size() == 1) {
+      CondGuards x = decompose(d->input(0), if_node, depth + 1);
+      return {x.when_false, x.when_true};
+    }
+    AbsVal c = val(v);
     if (c.mod && !c.null_test) {  // `if self.head:`
       c.null_test = c.mod->optional;
       c.nonnull_path = c.mod->path;
@@ -1063,17 +1091,12 @@ class Interpreter {
       if (!c.mod->optional) c.cval = true;
     }
     if (c.prov == Provenance::Constant && c.cval) {
-      bool taken = is_true(c.cval);
-      const Block& live = *n.block(taken ? 0 : 1);
-      record_dead_uses(*n.block(taken ? 1 : 0), n, !taken);
-      bool ok = eval_block(live);
-      for (size_t i = 0; i < n.outputs().size(); ++i) set(n.output(i), ok ? val(live.returns()[i]) : AbsVal{});
-      return ok;
+      return is_true(c.cval) ? CondGuards{Guard(), Guard::never()} : CondGuards{Guard::never(), Guard()};
     }
     Atom a;
     a.kind = Atom::Kind::Branch;
     a.provenance = c.prov == Provenance::Constant ? Provenance::Config : c.prov;
-    a.text = n.text;
+    a.text = d && !d->text.empty() ? d->text : !v->debug_name().empty() && depth > 0 ? v->debug_name() : if_node.text;
     if (c.null_test) {
       a.nonnull_path = c.nonnull_path;
       a.nonnull_when = c.nonnull_when;
@@ -1087,17 +1110,31 @@ class Interpreter {
     for (int l : c.iter_loops) {
       if (std::find(frame_->loops.begin(), frame_->loops.end(), l) != frame_->loops.end()) a.iter_loops.insert(l);
     }
-    for (const auto& node : n.block(0)->nodes()) {
+    for (const auto& node : if_node.block(0)->nodes()) {
       if (node->is(kind::ContinueStmt) || node->is(kind::BreakStmt)) a.skips_rest = true;
     }
-    int id = intern_atom(n, a, condition_key(n.input(0)));
+    int id = intern_atom(if_node, a, condition_key(v));
+    return {Guard(Lit{id, true}), Guard(Lit{id, false})};
+  }
+
+  bool eval_if(const Node& n) {
+    AbsVal c = val(n.input(0));
+    CondGuards g = decompose(n.input(0), n);
+    if (g.when_true.always() || g.when_true.is_never()) {
+      bool taken = g.when_true.always();
+      const Block& live = *n.block(taken ? 0 : 1);
+      record_dead_uses(*n.block(taken ? 1 : 0), n, !taken);
+      bool ok = eval_block(live);
+      for (size_t i = 0; i < n.outputs().size(); ++i) set(n.output(i), ok ? val(live.returns()[i]) : AbsVal{});
+      return ok;
+    }
     bool ok_then = eval_block(*n.block(0));
     bool ok_else = eval_block(*n.block(1));
     // In the training step itself, a path on which forward returns None (falling off
     // the end of an if/elif chain) is not a training step: the loss needs a tensor.
     if (frame_->depth == 0 && ok_then && ok_else) {
       for (size_t i = 0; i < n.outputs().size(); ++i) {
-        if (n.output(i)->debug_name() != "ret") continue;
+        if (n.output(i)->debug_name() != "return") continue;
         auto is_none = [](const AbsVal& v) {
           return v.prov == Provenance::Constant && v.cval && std::holds_alternative<ir::NoneConst>(*v.cval);
         };
@@ -1113,26 +1150,27 @@ class Interpreter {
       }
       const AbsVal& t = val(n.block(0)->returns()[i]);
       const AbsVal& e = val(n.block(1)->returns()[i]);
-      set(n.output(i), join_branches(t, e, id, c));
+      set(n.output(i), join_branches(t, e, g, c));
     }
     return ok_then || ok_else;
   }
 
-  AbsVal join_branches(const AbsVal& t, const AbsVal& e, int atom, const AbsVal& cond) {
+  AbsVal join_branches(const AbsVal& t, const AbsVal& e, const CondGuards& g, const AbsVal& cond) {
     AbsVal out;
     for (const auto& [p, d] : t.deps) {
       auto it = e.deps.find(p);
       Dep nd = d;
-      nd.guard = it == e.deps.end() ? guard_with(d.guard, Lit{atom, true})
-                                    : guard_or(guard_with(d.guard, Lit{atom, true}), guard_with(it->second.guard, Lit{atom, false}));
+      nd.guard = it == e.deps.end() ? guard_and(d.guard, g.when_true)
+                                    : guard_or(guard_and(d.guard, g.when_true), guard_and(it->second.guard, g.when_false));
       if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
     for (const auto& [p, d] : e.deps) {
       if (t.deps.count(p)) continue;
       Dep nd = d;
-      nd.guard = guard_with(d.guard, Lit{atom, false});
+      nd.guard = guard_and(d.guard, g.when_false);
       if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
+    if (!t.nullable_param.empty() && t.nullable_param == e.nullable_param) out.nullable_param = t.nullable_param;
     out.prov = join(join(t.prov, e.prov), cond.prov == Provenance::Constant ? Provenance::Config : cond.prov);
     if (t.prov == Provenance::Constant && e.prov == Provenance::Constant && t.cval && e.cval && *t.cval == *e.cval) {
       out.prov = Provenance::Constant;
@@ -1309,19 +1347,35 @@ const ParamFact* Participation::fact(const std::string& path) const {
 }
 
 Guard Participation::root_guard(const ParamFact& f) const {
+  const ModuleNode* owner = tree->find(f.param->path.substr(0, f.param->path.rfind('.') == std::string::npos
+                                                                   ? 0
+                                                                   : f.param->path.rfind('.')));
+  auto built_under = [&](const std::vector<std::string>& conds) {
+    for (const ModuleNode* n = owner; n; n = n->parent) {
+      for (const auto& b : n->built_when) {
+        if (std::find(conds.begin(), conds.end(), b) != conds.end()) return true;
+      }
+    }
+    return false;
+  };
   return f.dep.guard.filtered([&](const Lit& l) {
     const Atom& a = atoms[static_cast<size_t>(l.atom)];
     if (a.owner != root) return false;
-    if (!a.nonnull_path.empty() && path_under(f.param->path, a.nonnull_path) && l.positive == a.nonnull_when) {
-      return false;
+    if (!a.nonnull_path.empty() && l.positive == a.nonnull_when) {
+      if (path_under(f.param->path, a.nonnull_path)) return false;
+      // `if self.cross_attn:` guarding `self.cross_attn_ln`, both built under the same condition.
+      const ModuleNode* tested = tree->find(a.nonnull_path);
+      if (tested && !tested->built_when.empty() && built_under(tested->built_when)) return false;
     }
+    // The condition __init__ built the module under: `if use_aux:` / `if self.use_aux:`.
+    std::string t = ir::normalize_condition(a.text, *root);
+    std::string holds = l.positive ? t : "not (" + t + ")";
+    std::vector<std::string> lit{holds};
     if (a.flag && !a.flag_init_text.empty()) {
-      bool holds = l.positive != a.flag_negated;
-      std::string want = holds ? a.flag_init_text : "not (" + a.flag_init_text + ")";
-      for (const ModuleNode* n = tree->find(f.param->path.substr(0, f.param->path.rfind('.'))); n; n = n->parent) {
-        if (!n->built_when.empty() && n->built_when == want) return false;
-      }
+      bool pos = l.positive != a.flag_negated;
+      lit.push_back(pos ? a.flag_init_text : "not (" + a.flag_init_text + ")");
     }
+    if (built_under(lit)) return false;
     return true;
   });
 }

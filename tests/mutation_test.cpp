@@ -80,6 +80,8 @@ std::vector<Site> sites() {
   return out;
 }
 
+void PrintTo(const Site& s, std::ostream* os) { *os << s.file << ":" << s.cls; }
+
 class PlantedUnusedModule : public ::testing::TestWithParam<Site> {};
 
 TEST_P(PlantedUnusedModule, IsReportedExactlyOnce) {

@@ -1,6 +1,7 @@
 #include "lint/ir/ir.h"
 
 #include <algorithm>
+#include <cctype>
 #include <fmt/format.h>
 
 namespace ddplint::ir {
@@ -120,6 +121,32 @@ const Function* Program::find_function(const std::string& q) const {
     if (f->qualified_name == q) return f.get();
   }
   return nullptr;
+}
+
+std::string normalize_condition(const std::string& text, const ClassInfo& cls) {
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  std::string out;
+  for (size_t i = 0; i < text.size();) {
+    if (text.compare(i, 5, "self.") == 0 && (i == 0 || !ident(text[i - 1]))) {
+      size_t j = i + 5;
+      while (j < text.size() && ident(text[j])) ++j;
+      std::string name = text.substr(i + 5, j - i - 5);
+      const AttrFact* a = cls.attr(name);
+      bool simple = a && a->kind == AttrFact::Kind::Plain && !a->init_text.empty() &&
+                    std::all_of(a->init_text.begin(), a->init_text.end(), ident);
+      out += simple ? a->init_text : name;
+      i = j;
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(text[i]))) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+      ++i;
+      continue;
+    }
+    out += text[i++];
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 // ---------------------------------------------------------------------------

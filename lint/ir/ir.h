@@ -85,7 +85,10 @@ inline constexpr const char* Or = "aten::__or__";
 inline constexpr const char* Is = "aten::__is__";
 inline constexpr const char* IsNot = "aten::__isnot__";
 // ddplint additions.
-inline constexpr const char* NoGrad = "ddplint::NoGrad";        // one block; torch.no_grad()/inference_mode()
+// `with torch.no_grad():` / inference_mode(): markers around the region; every node
+// inside has grad_off set (the region may be split across blocks by early exits).
+inline constexpr const char* NoGradEnter = "ddplint::NoGradEnter";
+inline constexpr const char* NoGradExit = "ddplint::NoGradExit";
 inline constexpr const char* Iterate = "ddplint::Iterate";      // the iterable of a for loop
 inline constexpr const char* Opaque = "ddplint::Opaque";        // an expression ddplint does not model
 inline constexpr const char* CallValue = "ddplint::CallValue";  // calling a local that is not known to be a module
@@ -119,6 +122,7 @@ class Node {
   std::string name;                   ///< GetAttr/SetAttr/CallMethod name; CallFunction callee
   std::optional<Constant> value;      ///< prim::Constant payload
   std::string text;                   ///< source text of the construct, for messages
+  const Node* grad_off = nullptr;     ///< the NoGradEnter whose region holds this node
 
  private:
   friend class Block;
@@ -206,9 +210,9 @@ struct AttrFact {
   bool constant_value_known = false;
   Constant constant;        ///< for Plain attributes assigned a literal
   Span def_span;            ///< the `self.name = ...` statement in __init__
-  /// Source text of the condition under which __init__ builds it ("" when always),
-  /// e.g. "use_aux" for `if use_aux: self.aux = Head()`.
-  std::string built_when;
+  /// The conditions (conjuncts, normalized by normalize_condition) under which
+  /// __init__ builds it, e.g. {"use_aux"} for `if use_aux: self.aux = Head()`.
+  std::vector<std::string> built_when;
   /// For Plain attributes: the source text assigned in __init__ (`self.use_mask = use_mask`).
   std::string init_text;
 };
@@ -272,6 +276,10 @@ struct Program {
   const ClassInfo* find_class(const std::string& qualified) const;
   const Function* find_function(const std::string& qualified) const;
 };
+
+/// Condition text with each `self.x` replaced by the text __init__ assigned to x
+/// (when that is a plain name), whitespace squeezed: "self.c_dim > 0" -> "c_dim > 0".
+std::string normalize_condition(const std::string& text, const ClassInfo& cls);
 
 /// Prints a graph in TorchScript's text form with `# file:line:col` comments.
 std::string print_graph(const Graph& g, const Program& p, const std::string& header);

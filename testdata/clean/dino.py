@@ -2,7 +2,6 @@
 `nn.utils.weight_norm`ed with its `weight_g` frozen (norm_last_layer), MultiCropWrapper runs the
 backbone once per group of same-resolution crops, and the teacher is a frozen copy of the student
 updated by EMA under `torch.no_grad()`; the loss keeps its center as a buffer."""
-import copy
 import math
 
 import torch
@@ -164,9 +163,3 @@ class DINO(nn.Module):
 def cosine_scheduler(base_value, final_value, total_iters):
     return [final_value + 0.5 * (base_value - final_value) * (1 + math.cos(math.pi * i / total_iters))
             for i in range(total_iters)]
-
-
-def make_teacher_copy(student: nn.Module) -> nn.Module:
-    teacher = copy.deepcopy(student)
-    teacher.requires_grad_(False)
-    return teacher

@@ -1,13 +1,13 @@
-"""Mask R-CNN RoI heads, written the way torchvision's roi_heads.py writes them: `has_mask()` checks
-the optional mask branch, training samples proposals and runs the mask head on the positive ones
-only (an image batch without positives still calls it, on zero rows, and the loss returns
-`mask_logits.sum() * 0`), and eval post-processes without touching any loss."""
+"""Mask R-CNN RoI heads, written the way torchvision's roi_heads.py writes them: `has_mask()` checks the optional
+mask branch, training runs the mask head on the positive proposals only (a batch without positives still calls it, on
+zero rows, and the loss returns `mask_logits.sum() * 0`), and eval post-processes without touching any loss."""
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
+from torch import nn
 
 
 def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
@@ -15,26 +15,17 @@ def box_iou(boxes1: Tensor, boxes2: Tensor) -> Tensor:
     area2 = (boxes2[:, 2] - boxes2[:, 0]) * (boxes2[:, 3] - boxes2[:, 1])
     lt = torch.max(boxes1[:, None, :2], boxes2[:, :2])
     rb = torch.min(boxes1[:, None, 2:], boxes2[:, 2:])
-    wh = (rb - lt).clamp(min=0)
-    inter = wh[:, :, 0] * wh[:, :, 1]
+    inter = (rb - lt).clamp(min=0).prod(dim=2)
     return inter / (area1[:, None] + area2 - inter)
-
-
-def convert_to_roi_format(boxes: List[Tensor]) -> Tensor:
-    concat_boxes = torch.cat(boxes, dim=0)
-    ids = torch.cat([torch.full_like(b[:, :1], i) for i, b in enumerate(boxes)], dim=0)
-    return torch.cat([ids, concat_boxes], dim=1)
 
 
 def roi_align(input: Tensor, rois: Tensor, output_size: int, spatial_scale: float) -> Tensor:
     """Bilinear RoI crops through affine grids (differentiable with respect to `input`)."""
-    boxes = rois[:, 1:] * spatial_scale
+    x1, y1, x2, y2 = (rois[:, 1:] * spatial_scale).unbind(1)
     H, W = input.shape[-2:]
-    theta = torch.zeros(rois.shape[0], 2, 3, device=input.device, dtype=input.dtype)
-    theta[:, 0, 0] = (boxes[:, 2] - boxes[:, 0]) / W
-    theta[:, 0, 2] = (boxes[:, 0] + boxes[:, 2]) / W - 1
-    theta[:, 1, 1] = (boxes[:, 3] - boxes[:, 1]) / H
-    theta[:, 1, 2] = (boxes[:, 1] + boxes[:, 3]) / H - 1
+    zero = torch.zeros_like(x1)
+    theta = torch.stack([(x2 - x1) / W, zero, (x1 + x2) / W - 1,
+                         zero, (y2 - y1) / H, (y1 + y2) / H - 1], 1).view(-1, 2, 3)
     grid = F.affine_grid(theta, [rois.shape[0], input.shape[1], output_size, output_size], align_corners=False)
     return F.grid_sample(input[rois[:, 0].long()], grid, align_corners=False)
 
@@ -46,7 +37,9 @@ class RoIAlign(nn.Module):
         self.spatial_scale = spatial_scale
 
     def forward(self, features: Tensor, proposals: List[Tensor]) -> Tensor:
-        return roi_align(features, convert_to_roi_format(proposals), self.output_size, self.spatial_scale)
+        ids = torch.cat([torch.full_like(b[:, :1], i) for i, b in enumerate(proposals)], dim=0)
+        rois = torch.cat([ids, torch.cat(proposals, dim=0)], dim=1)
+        return roi_align(features, rois, self.output_size, self.spatial_scale)
 
 
 class TwoMLPHead(nn.Module):
@@ -78,8 +71,7 @@ class MaskRCNNHeads(nn.Sequential):
         d = OrderedDict()
         next_feature = in_channels
         for layer_idx, layer_features in enumerate(layers, 1):
-            d[f"mask_fcn{layer_idx}"] = nn.Conv2d(next_feature, layer_features, kernel_size=3, stride=1,
-                                                  padding=dilation, dilation=dilation)
+            d[f"mask_fcn{layer_idx}"] = nn.Conv2d(next_feature, layer_features, 3, padding=dilation, dilation=dilation)
             d[f"relu{layer_idx}"] = nn.ReLU(inplace=True)
             next_feature = layer_features
         super().__init__(d)
@@ -95,8 +87,7 @@ class MaskRCNNPredictor(nn.Sequential):
 
 
 def fastrcnn_loss(class_logits, box_regression, labels, regression_targets):
-    labels = torch.cat(labels, dim=0)
-    regression_targets = torch.cat(regression_targets, dim=0)
+    labels, regression_targets = torch.cat(labels, dim=0), torch.cat(regression_targets, dim=0)
     classification_loss = F.cross_entropy(class_logits, labels)
     sampled_pos_inds_subset = torch.where(labels > 0)[0]
     labels_pos = labels[sampled_pos_inds_subset]
@@ -116,11 +107,9 @@ def project_masks_on_boxes(gt_masks, boxes, matched_idxs, M):
 
 def maskrcnn_loss(mask_logits, proposals, gt_masks, gt_labels, mask_matched_idxs):
     discretization_size = mask_logits.shape[-1]
-    labels = [gt_label[idxs] for gt_label, idxs in zip(gt_labels, mask_matched_idxs)]
-    mask_targets = [project_masks_on_boxes(m, p, i, discretization_size)
-                    for m, p, i in zip(gt_masks, proposals, mask_matched_idxs)]
-    labels = torch.cat(labels, dim=0)
-    mask_targets = torch.cat(mask_targets, dim=0)
+    labels = torch.cat([gt_label[idxs] for gt_label, idxs in zip(gt_labels, mask_matched_idxs)], dim=0)
+    mask_targets = torch.cat([project_masks_on_boxes(m, p, i, discretization_size)
+                              for m, p, i in zip(gt_masks, proposals, mask_matched_idxs)], dim=0)
     # torch.mean (in binary_cross_entropy_with_logits) doesn't accept empty tensors, so handle it separately
     if mask_targets.numel() == 0:
         return mask_logits.sum() * 0
@@ -158,10 +147,7 @@ class RoIHeads(nn.Module):
             keep = torch.randperm(props.shape[0], device=props.device)[: self.batch_size_per_image]
             props, iou, idx = props[keep], iou[keep], idx[keep]
             lab = t["labels"][idx] * (iou >= self.fg_iou_thresh).long()
-            gt = t["boxes"][idx]
-            w, h = (props[:, 2:] - props[:, :2]).unbind(1)
-            delta = torch.stack([(gt[:, 0] - props[:, 0]) / w, (gt[:, 1] - props[:, 1]) / h,
-                                 (gt[:, 2] - props[:, 2]) / w, (gt[:, 3] - props[:, 3]) / h], dim=1)
+            delta = (t["boxes"][idx] - props) / (props[:, 2:] - props[:, :2]).repeat(1, 2)
             out_props.append(props); matched.append(idx); labels.append(lab); reg_targets.append(delta)
         return out_props, matched, labels, reg_targets
 
@@ -172,10 +158,8 @@ class RoIHeads(nn.Module):
             proposals, matched_idxs, labels, regression_targets = self.select_training_samples(proposals, targets)
         else:
             labels = regression_targets = matched_idxs = None
-
         box_features = self.box_head(self.box_roi_pool(features, proposals))
         class_logits, box_regression = self.box_predictor(box_features)
-
         result: List[Dict[str, Tensor]] = []
         losses = {}
         if self.training:
@@ -183,10 +167,9 @@ class RoIHeads(nn.Module):
             losses = {"loss_classifier": loss_classifier, "loss_box_reg": loss_box_reg}
         else:
             scores, cls = F.softmax(class_logits, -1)[:, 1:].max(dim=-1)
-            for boxes, s, c in zip(proposals, scores.split([len(p) for p in proposals]),
-                                   cls.split([len(p) for p in proposals])):
+            sizes = [len(p) for p in proposals]
+            for boxes, s, c in zip(proposals, scores.split(sizes), cls.split(sizes)):
                 result.append({"boxes": boxes, "labels": c + 1, "scores": s})
-
         if self.has_mask():
             mask_proposals = [p["boxes"] for p in result]
             if self.training:
@@ -195,13 +178,11 @@ class RoIHeads(nn.Module):
                     pos = torch.where(labels[img_id] > 0)[0]
                     mask_proposals.append(proposals[img_id][pos])
                     pos_matched_idxs.append(matched_idxs[img_id][pos])
-            mask_features = self.mask_roi_pool(features, mask_proposals)
-            mask_features = self.mask_head(mask_features)
+            mask_features = self.mask_head(self.mask_roi_pool(features, mask_proposals))
             mask_logits = self.mask_predictor(mask_features)
             if self.training:
-                gt_masks = [t["masks"] for t in targets]
-                gt_labels = [t["labels"] for t in targets]
-                losses["loss_mask"] = maskrcnn_loss(mask_logits, mask_proposals, gt_masks, gt_labels, pos_matched_idxs)
+                losses["loss_mask"] = maskrcnn_loss(mask_logits, mask_proposals, [t["masks"] for t in targets],
+                                                    [t["labels"] for t in targets], pos_matched_idxs)
             else:
                 for mask_prob, r in zip(mask_logits.sigmoid().split([len(p) for p in mask_proposals]), result):
                     r["masks"] = mask_prob
@@ -211,8 +192,8 @@ class RoIHeads(nn.Module):
 class MaskRCNNLite(nn.Module):
     def __init__(self, num_classes=5, out_channels=64, representation_size=256):
         super().__init__()
-        self.backbone = nn.Sequential(nn.Conv2d(3, out_channels, 3, stride=2, padding=1), nn.ReLU(inplace=True),
-                                      nn.Conv2d(out_channels, out_channels, 3, stride=2, padding=1), nn.ReLU(inplace=True))
+        self.backbone = nn.Sequential(nn.Conv2d(3, out_channels, 3, 2, 1), nn.ReLU(inplace=True),
+                                      nn.Conv2d(out_channels, out_channels, 3, 2, 1), nn.ReLU(inplace=True))
         self.roi_heads = RoIHeads(
             RoIAlign(7, 0.25), TwoMLPHead(out_channels * 7 * 7, representation_size),
             FastRCNNPredictor(representation_size, num_classes),
@@ -220,6 +201,5 @@ class MaskRCNNLite(nn.Module):
             mask_predictor=MaskRCNNPredictor(64, 64, num_classes))
 
     def forward(self, images: Tensor, proposals: List[Tensor], targets=None):
-        features = self.backbone(images)
-        detections, losses = self.roi_heads(features, proposals, targets)
+        detections, losses = self.roi_heads(self.backbone(images), proposals, targets)
         return losses if self.training else detections

@@ -1,9 +1,7 @@
-"""Diffusion UNet, written the way openai/guided-diffusion's unet.py (and Stable Diffusion's
-openaimodel.py) writes it: TimestepEmbedSequential dispatches on isinstance, ResBlock slices its
-Sequentials for up/down sampling and scale-shift norm, Downsample/Upsample build a conv only when
-`use_conv` is set, and the class embedding exists only for class-conditional models."""
+"""Diffusion UNet, written the way openai/guided-diffusion's unet.py (Stable Diffusion's openaimodel.py) writes it:
+TimestepEmbedSequential dispatches on isinstance, ResBlock slices its Sequentials for up/down sampling and scale-shift
+norm, Up/Downsample build a conv only when `use_conv` is set, and the class embedding only when class-conditional."""
 import math
-from abc import abstractmethod
 
 import torch as th
 import torch.nn as nn
@@ -12,7 +10,6 @@ import torch.utils.checkpoint
 
 
 def zero_module(module):
-    """Zero out the parameters of a module and return it."""
     for p in module.parameters():
         p.detach().zero_()
     return module
@@ -24,12 +21,9 @@ def normalization(channels):
 
 def timestep_embedding(timesteps, dim, max_period=10000):
     half = dim // 2
-    freqs = th.exp(-math.log(max_period) * th.arange(start=0, end=half, dtype=th.float32) / half).to(device=timesteps.device)
+    freqs = th.exp(-math.log(max_period) * th.arange(0, half, dtype=th.float32) / half).to(device=timesteps.device)
     args = timesteps[:, None].float() * freqs[None]
-    embedding = th.cat([th.cos(args), th.sin(args)], dim=-1)
-    if dim % 2:
-        embedding = th.cat([embedding, th.zeros_like(embedding[:, :1])], dim=-1)
-    return embedding
+    return th.cat([th.cos(args), th.sin(args)], dim=-1)
 
 
 def checkpoint(func, inputs, params, flag):
@@ -39,9 +33,10 @@ def checkpoint(func, inputs, params, flag):
 
 
 class TimestepBlock(nn.Module):
-    @abstractmethod
+    """Any module where forward() takes timestep embeddings as a second argument."""
+
     def forward(self, x, emb):
-        """Apply the module to `x` given `emb` timestep embeddings."""
+        raise NotImplementedError
 
 
 class TimestepEmbedSequential(nn.Sequential, TimestepBlock):
@@ -55,16 +50,13 @@ class TimestepEmbedSequential(nn.Sequential, TimestepBlock):
 
 
 class Upsample(nn.Module):
-    def __init__(self, channels, use_conv, out_channels=None):
+    def __init__(self, channels, use_conv):
         super().__init__()
-        self.channels = channels
-        self.out_channels = out_channels or channels
         self.use_conv = use_conv
         if use_conv:
-            self.conv = nn.Conv2d(self.channels, self.out_channels, 3, padding=1)
+            self.conv = nn.Conv2d(channels, channels, 3, padding=1)
 
     def forward(self, x):
-        assert x.shape[1] == self.channels
         x = F.interpolate(x, scale_factor=2, mode="nearest")
         if self.use_conv:
             x = self.conv(x)
@@ -72,15 +64,12 @@ class Upsample(nn.Module):
 
 
 class Downsample(nn.Module):
-    def __init__(self, channels, use_conv, out_channels=None):
+    def __init__(self, channels, use_conv):
         super().__init__()
         self.channels = channels
-        self.out_channels = out_channels or channels
-        self.use_conv = use_conv
         if use_conv:
-            self.op = nn.Conv2d(self.channels, self.out_channels, 3, stride=2, padding=1)
+            self.op = nn.Conv2d(channels, channels, 3, stride=2, padding=1)
         else:
-            assert self.channels == self.out_channels
             self.op = nn.AvgPool2d(kernel_size=2, stride=2)
 
     def forward(self, x):
@@ -89,40 +78,27 @@ class Downsample(nn.Module):
 
 
 class ResBlock(TimestepBlock):
-    def __init__(self, channels, emb_channels, dropout, out_channels=None, use_conv=False,
-                 use_scale_shift_norm=False, use_checkpoint=False, up=False, down=False):
+    def __init__(self, channels, emb_channels, dropout, out_channels=None, use_scale_shift_norm=False,
+                 use_checkpoint=False, up=False, down=False):
         super().__init__()
-        self.channels = channels
         self.out_channels = out_channels or channels
         self.use_checkpoint = use_checkpoint
         self.use_scale_shift_norm = use_scale_shift_norm
-
         self.in_layers = nn.Sequential(normalization(channels), nn.SiLU(),
                                        nn.Conv2d(channels, self.out_channels, 3, padding=1))
         self.updown = up or down
         if up:
-            self.h_upd = Upsample(channels, False)
-            self.x_upd = Upsample(channels, False)
+            self.h_upd, self.x_upd = Upsample(channels, False), Upsample(channels, False)
         elif down:
-            self.h_upd = Downsample(channels, False)
-            self.x_upd = Downsample(channels, False)
+            self.h_upd, self.x_upd = Downsample(channels, False), Downsample(channels, False)
         else:
             self.h_upd = self.x_upd = nn.Identity()
-
         self.emb_layers = nn.Sequential(
-            nn.SiLU(),
-            nn.Linear(emb_channels, 2 * self.out_channels if use_scale_shift_norm else self.out_channels),
-        )
-        self.out_layers = nn.Sequential(
-            normalization(self.out_channels), nn.SiLU(), nn.Dropout(p=dropout),
-            zero_module(nn.Conv2d(self.out_channels, self.out_channels, 3, padding=1)),
-        )
-        if self.out_channels == channels:
-            self.skip_connection = nn.Identity()
-        elif use_conv:
-            self.skip_connection = nn.Conv2d(channels, self.out_channels, 3, padding=1)
-        else:
-            self.skip_connection = nn.Conv2d(channels, self.out_channels, 1)
+            nn.SiLU(), nn.Linear(emb_channels, 2 * self.out_channels if use_scale_shift_norm else self.out_channels))
+        self.out_layers = nn.Sequential(normalization(self.out_channels), nn.SiLU(), nn.Dropout(p=dropout),
+                                        zero_module(nn.Conv2d(self.out_channels, self.out_channels, 3, padding=1)))
+        self.skip_connection = (nn.Identity() if self.out_channels == channels
+                                else nn.Conv2d(channels, self.out_channels, 1))
 
     def forward(self, x, emb):
         return checkpoint(self._forward, (x, emb), self.parameters(), self.use_checkpoint)
@@ -161,15 +137,14 @@ class AttentionBlock(nn.Module):
     def forward(self, x):
         b, c, *spatial = x.shape
         x = x.reshape(b, c, -1)
-        qkv = self.qkv(self.norm(x))
+        qkv = self.qkv(self.norm(x))  # QKVAttentionLegacy
         bs, width, length = qkv.shape
         ch = width // (3 * self.num_heads)
         q, k, v = qkv.reshape(bs * self.num_heads, ch * 3, length).split(ch, dim=1)
         scale = 1 / math.sqrt(math.sqrt(ch))
         weight = th.einsum("bct,bcs->bts", q * scale, k * scale)
         weight = th.softmax(weight.float(), dim=-1).type(weight.dtype)
-        h = th.einsum("bts,bcs->bct", weight, v).reshape(b, -1, length)
-        h = self.proj_out(h)
+        h = self.proj_out(th.einsum("bts,bcs->bct", weight, v).reshape(b, -1, length))
         return (x + h).reshape(b, c, *spatial)
 
 
@@ -185,12 +160,10 @@ class UNetModel(nn.Module):
                                         nn.Linear(time_embed_dim, time_embed_dim))
         if self.num_classes is not None:
             self.label_emb = nn.Embedding(num_classes, time_embed_dim)
-
         rb = dict(emb_channels=time_embed_dim, dropout=dropout, use_scale_shift_norm=use_scale_shift_norm)
         ch = input_ch = model_channels * channel_mult[0]
         self.input_blocks = nn.ModuleList([TimestepEmbedSequential(nn.Conv2d(in_channels, ch, 3, padding=1))])
-        input_block_chans = [ch]
-        ds = 1
+        input_block_chans, ds = [ch], 1
         for level, mult in enumerate(channel_mult):
             for _ in range(num_res_blocks):
                 layers = [ResBlock(ch, out_channels=mult * model_channels, **rb)]
@@ -205,10 +178,8 @@ class UNetModel(nn.Module):
                     else Downsample(ch, conv_resample)))
                 input_block_chans.append(ch)
                 ds *= 2
-
         self.middle_block = TimestepEmbedSequential(ResBlock(ch, **rb), AttentionBlock(ch, num_heads=num_heads),
                                                     ResBlock(ch, **rb))
-
         self.output_blocks = nn.ModuleList([])
         for level, mult in list(enumerate(channel_mult))[::-1]:
             for i in range(num_res_blocks + 1):
@@ -222,19 +193,15 @@ class UNetModel(nn.Module):
                                   else Upsample(ch, conv_resample))
                     ds //= 2
                 self.output_blocks.append(TimestepEmbedSequential(*layers))
-
-        self.out = nn.Sequential(normalization(ch), nn.SiLU(),
-                                 zero_module(nn.Conv2d(input_ch, out_channels, 3, padding=1)))
+        self.out = nn.Sequential(normalization(ch), nn.SiLU(), zero_module(nn.Conv2d(input_ch, out_channels, 3, padding=1)))
 
     def forward(self, x, timesteps, y=None):
-        assert (y is not None) == (self.num_classes is not None), \
-            "must specify y if and only if the model is class-conditional"
+        assert (y is not None) == (self.num_classes is not None), "y iff class-conditional"
         hs = []
         emb = self.time_embed(timestep_embedding(timesteps, self.model_channels))
         if self.num_classes is not None:
             assert y.shape == (x.shape[0],)
             emb = emb + self.label_emb(y)
-
         h = x
         for module in self.input_blocks:
             h = module(h, emb)

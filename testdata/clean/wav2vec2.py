@@ -51,10 +51,7 @@ class TransposeLast(nn.Module):
 class SamePad(nn.Module):
     def __init__(self, kernel_size, causal=False):
         super().__init__()
-        if causal:
-            self.remove = kernel_size - 1
-        else:
-            self.remove = 1 if kernel_size % 2 == 0 else 0
+        self.remove = (kernel_size - 1) if causal else (1 if kernel_size % 2 == 0 else 0)
 
     def forward(self, x):
         if self.remove > 0:
@@ -73,32 +70,25 @@ class ConvFeatureExtractionModel(nn.Module):
                 conv = nn.Conv1d(n_in, n_out, k, stride=stride, bias=conv_bias)
                 nn.init.kaiming_normal_(conv.weight)
                 return conv
-
             assert (is_layer_norm and is_group_norm) == False, "layer norm and group norm are exclusive"
 
             if is_layer_norm:
-                return nn.Sequential(make_conv(), nn.Dropout(p=dropout),
-                                     nn.Sequential(TransposeLast(), Fp32LayerNorm(n_out, elementwise_affine=True),
-                                                   TransposeLast()),
-                                     nn.GELU())
+                return nn.Sequential(make_conv(), nn.Dropout(p=dropout), nn.Sequential(
+                    TransposeLast(), Fp32LayerNorm(n_out, elementwise_affine=True), TransposeLast()), nn.GELU())
             elif is_group_norm:
-                return nn.Sequential(make_conv(), nn.Dropout(p=dropout), Fp32GroupNorm(n_out, n_out, affine=True),
-                                     nn.GELU())
+                return nn.Sequential(make_conv(), nn.Dropout(p=dropout), Fp32GroupNorm(n_out, n_out, affine=True), nn.GELU())
             else:
                 return nn.Sequential(make_conv(), nn.Dropout(p=dropout), nn.GELU())
 
         in_d = 1
         self.conv_layers = nn.ModuleList()
-        for i, cl in enumerate(conv_layers):
-            assert len(cl) == 3, "invalid conv definition: " + str(cl)
-            (dim, k, stride) = cl
+        for i, (dim, k, stride) in enumerate(conv_layers):
             self.conv_layers.append(block(in_d, dim, k, stride, is_layer_norm=mode == "layer_norm",
                                           is_group_norm=mode == "default" and i == 0, conv_bias=conv_bias))
             in_d = dim
 
     def forward(self, x):
-        # BxT -> BxCxT
-        x = x.unsqueeze(1)
+        x = x.unsqueeze(1)  # BxT -> BxCxT
         for conv in self.conv_layers:
             x = conv(x)
         return x
@@ -124,7 +114,6 @@ class TransformerSentenceEncoderLayer(nn.Module):
             x, attn = self.self_attn(x, x, x, key_padding_mask=self_attn_padding_mask, need_weights=False)
             x = F.dropout(x, p=self.dropout, training=self.training)
             x = residual + x
-
             residual = x
             x = self.final_layer_norm(x)
             x = F.gelu(self.fc1(x))
@@ -137,7 +126,6 @@ class TransformerSentenceEncoderLayer(nn.Module):
             x = F.dropout(x, p=self.dropout, training=self.training)
             x = residual + x
             x = self.self_attn_layer_norm(x)
-
             residual = x
             x = F.gelu(self.fc1(x))
             x = F.dropout(x, p=self.activation_dropout, training=self.training)
@@ -169,10 +157,8 @@ class TransformerEncoder(nn.Module):
     def forward(self, x, padding_mask=None):
         if padding_mask is not None:
             x = x.masked_fill(padding_mask.unsqueeze(-1), 0)
-
         x_conv = self.pos_conv(x.transpose(1, 2)).transpose(1, 2)
         x = x + x_conv
-
         if not self.layer_norm_first:
             x = self.layer_norm(x)
         x = F.dropout(x, p=self.dropout, training=self.training)
@@ -182,7 +168,6 @@ class TransformerEncoder(nn.Module):
         for layer in self.layers:
             x, _ = layer(x, self_attn_padding_mask=padding_mask)
         x = x.transpose(0, 1)
-
         if self.layer_norm_first:
             x = self.layer_norm(x)
         return x
@@ -207,12 +192,9 @@ class Wav2Vec2ForCTC(nn.Module):
         features = self.feature_extractor(source)
         if self.feature_grad_mult != 1.0:
             features = GradMultiply.apply(features, self.feature_grad_mult)
-
-        features = features.transpose(1, 2)
-        features = self.layer_norm(features)
+        features = self.layer_norm(features.transpose(1, 2))
         if self.post_extract_proj is not None:
             features = self.post_extract_proj(features)
         features = self.dropout_input(features)
-
         x = self.encoder(features)
         return F.log_softmax(self.final_proj(x), dim=-1)

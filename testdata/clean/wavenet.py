@@ -1,149 +1,187 @@
-"""WaveNet, written the way vincentherrmann/pytorch-wavenet writes it: parallel ModuleLists of
-filter/gate/residual/skip convolutions indexed by `i in range(self.blocks * self.layers)`, the skip
-outputs summed in the loop (the first iteration falls into the `except` that starts the sum), and a
-two-conv end stack on the ReLU of the summed skips."""
+"""WaveNet-style conditional stack inside a WaveGlow flow, written the way NVIDIA/waveglow's
+glow.py writes it: dilated weight-normed convs in ModuleLists indexed by `i in range(n_layers)`,
+skip outputs summed in the loop, the last res/skip conv built with only the skip half (`if i <
+n_layers - 1`, mirrored in forward), a TorchScript-fused gated activation, an invertible 1x1 conv
+whose `reverse` path (inference) uses the same weight, and early outputs every `n_early_every` flows."""
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
-class WaveNetModel(nn.Module):
-    def __init__(self, layers=10, blocks=4, dilation_channels=32, residual_channels=32, skip_channels=256,
-                 end_channels=256, classes=256, output_length=32, kernel_size=2, dtype=torch.FloatTensor,
-                 bias=False):
-        super(WaveNetModel, self).__init__()
+@torch.jit.script
+def fused_add_tanh_sigmoid_multiply(input_a, input_b, n_channels):
+    n_channels_int = n_channels[0]
+    in_act = input_a + input_b
+    t_act = torch.tanh(in_act[:, :n_channels_int, :])
+    s_act = torch.sigmoid(in_act[:, n_channels_int:, :])
+    acts = t_act * s_act
+    return acts
 
-        self.layers = layers
-        self.blocks = blocks
-        self.dilation_channels = dilation_channels
-        self.residual_channels = residual_channels
-        self.skip_channels = skip_channels
-        self.classes = classes
-        self.kernel_size = kernel_size
-        self.dtype = dtype
 
-        # build model
-        receptive_field = 1
-        init_dilation = 1
+class Invertible1x1Conv(nn.Module):
+    """The layer outputs both the convolution, and the log determinant of its weight matrix."""
 
-        self.dilations = []
+    def __init__(self, c):
+        super(Invertible1x1Conv, self).__init__()
+        self.conv = nn.Conv1d(c, c, kernel_size=1, stride=1, padding=0, bias=False)
 
-        self.filter_convs = nn.ModuleList()
-        self.gate_convs = nn.ModuleList()
-        self.residual_convs = nn.ModuleList()
-        self.skip_convs = nn.ModuleList()
+        # Sample a random orthonormal matrix to initialize weights
+        W = torch.linalg.qr(torch.FloatTensor(c, c).normal_())[0]
 
-        # 1x1 convolution to create channels
-        self.start_conv = nn.Conv1d(in_channels=self.classes,
-                                    out_channels=residual_channels,
-                                    kernel_size=1,
-                                    bias=bias)
+        # Ensure determinant is 1.0 not -1.0
+        if torch.det(W) < 0:
+            W[:, 0] = -1 * W[:, 0]
+        W = W.view(c, c, 1)
+        self.conv.weight.data = W
 
-        for b in range(blocks):
-            additional_scope = kernel_size - 1
-            new_dilation = 1
-            for i in range(layers):
-                # dilations of this layer
-                self.dilations.append((new_dilation, init_dilation))
+    def forward(self, z, reverse=False):
+        # shape
+        batch_size, group_size, n_of_groups = z.size()
 
-                # dilated convolutions
-                self.filter_convs.append(nn.Conv1d(in_channels=residual_channels,
-                                                   out_channels=dilation_channels,
-                                                   kernel_size=kernel_size,
-                                                   dilation=new_dilation,
-                                                   bias=bias))
+        W = self.conv.weight.squeeze()
 
-                self.gate_convs.append(nn.Conv1d(in_channels=residual_channels,
-                                                 out_channels=dilation_channels,
-                                                 kernel_size=kernel_size,
-                                                 dilation=new_dilation,
-                                                 bias=bias))
+        if reverse:
+            W_inverse = W.float().inverse()[..., None]
+            return F.conv1d(z, W_inverse, bias=None, stride=1, padding=0)
+        else:
+            # Forward computation
+            log_det_W = batch_size * n_of_groups * torch.logdet(W)
+            z = self.conv(z)
+            return z, log_det_W
 
-                # 1x1 convolution for residual connection
-                self.residual_convs.append(nn.Conv1d(in_channels=dilation_channels,
-                                                     out_channels=residual_channels,
-                                                     kernel_size=1,
-                                                     bias=bias))
 
-                # 1x1 convolution for skip connection
-                self.skip_convs.append(nn.Conv1d(in_channels=dilation_channels,
-                                                 out_channels=skip_channels,
-                                                 kernel_size=1,
-                                                 bias=bias))
+class WN(nn.Module):
+    """This is the WaveNet like layer for the affine coupling. The primary difference from WaveNet is
+    the convolutions need not be causal. There is also no dilation size reset."""
 
-                receptive_field += additional_scope * new_dilation
-                additional_scope *= 2
-                init_dilation = new_dilation
-                new_dilation *= 2
+    def __init__(self, n_in_channels, n_mel_channels, n_layers, n_channels, kernel_size):
+        super(WN, self).__init__()
+        assert (kernel_size % 2 == 1)
+        assert (n_channels % 2 == 0)
+        self.n_layers = n_layers
+        self.n_channels = n_channels
+        self.in_layers = nn.ModuleList()
+        self.res_skip_layers = nn.ModuleList()
 
-        self.end_conv_1 = nn.Conv1d(in_channels=skip_channels,
-                                    out_channels=end_channels,
-                                    kernel_size=1,
-                                    bias=True)
+        start = nn.Conv1d(n_in_channels, n_channels, 1)
+        start = nn.utils.weight_norm(start, name='weight')
+        self.start = start
 
-        self.end_conv_2 = nn.Conv1d(in_channels=end_channels,
-                                    out_channels=classes,
-                                    kernel_size=1,
-                                    bias=True)
+        # Initializing last layer to 0 makes the affine coupling layers
+        # do nothing at first.  This helps with training stability
+        end = nn.Conv1d(n_channels, 2 * n_in_channels, 1)
+        end.weight.data.zero_()
+        end.bias.data.zero_()
+        self.end = end
 
-        self.output_length = output_length
-        self.receptive_field = receptive_field
+        cond_layer = nn.Conv1d(n_mel_channels, 2 * n_channels * n_layers, 1)
+        self.cond_layer = nn.utils.weight_norm(cond_layer, name='weight')
 
-    def wavenet(self, input):
-        x = self.start_conv(input)
-        skip = 0
+        for i in range(n_layers):
+            dilation = 2 ** i
+            padding = int((kernel_size * dilation - dilation) / 2)
+            in_layer = nn.Conv1d(n_channels, 2 * n_channels, kernel_size, dilation=dilation, padding=padding)
+            in_layer = nn.utils.weight_norm(in_layer, name='weight')
+            self.in_layers.append(in_layer)
 
-        # WaveNet layers
-        for i in range(self.blocks * self.layers):
+            # last one is not necessary
+            if i < n_layers - 1:
+                res_skip_channels = 2 * n_channels
+            else:
+                res_skip_channels = n_channels
+            res_skip_layer = nn.Conv1d(n_channels, res_skip_channels, 1)
+            res_skip_layer = nn.utils.weight_norm(res_skip_layer, name='weight')
+            self.res_skip_layers.append(res_skip_layer)
 
-            #            |----------------------------------------|     *residual*
-            #            |                                        |
-            #            |    |-- conv -- tanh --|                |
-            # -> dilate -|----|                  * ----|-- 1x1 -- + -->	*input*
-            #                 |-- conv -- sigm --|     |
-            #                                         1x1
-            #                                          |
-            # ---------------------------------------> + ------------->	*skip*
+    def forward(self, forward_input):
+        audio, spect = forward_input
+        audio = self.start(audio)
+        output = torch.zeros_like(audio)
+        n_channels_tensor = torch.IntTensor([self.n_channels])
 
-            residual = x
+        spect = self.cond_layer(spect)
 
-            # dilated convolution
-            filter = self.filter_convs[i](residual)
-            filter = torch.tanh(filter)
-            gate = self.gate_convs[i](residual)
-            gate = torch.sigmoid(gate)
-            x = filter * gate
+        for i in range(self.n_layers):
+            spect_offset = i * 2 * self.n_channels
+            acts = fused_add_tanh_sigmoid_multiply(
+                self.in_layers[i](audio),
+                spect[:, spect_offset:spect_offset + 2 * self.n_channels, :],
+                n_channels_tensor)
 
-            # parametrized skip connection
-            s = x
-            s = self.skip_convs[i](s)
-            try:
-                skip = skip[:, :, -s.size(2):]
-            except:
-                skip = 0
-            skip = s + skip
+            res_skip_acts = self.res_skip_layers[i](acts)
+            if i < self.n_layers - 1:
+                audio = audio + res_skip_acts[:, :self.n_channels, :]
+                output = output + res_skip_acts[:, self.n_channels:, :]
+            else:
+                output = output + res_skip_acts
 
-            x = self.residual_convs[i](x)
-            x = x + residual[:, :, -x.size(2):]
+        return self.end(output)
 
-        x = F.relu(skip)
-        x = F.relu(self.end_conv_1(x))
-        x = self.end_conv_2(x)
 
-        return x
+class WaveGlow(nn.Module):
+    def __init__(self, n_mel_channels, n_flows, n_group, n_early_every, n_early_size, WN_config):
+        super(WaveGlow, self).__init__()
 
-    def forward(self, input):
-        x = self.wavenet(input)
+        self.upsample = nn.ConvTranspose1d(n_mel_channels, n_mel_channels, 1024, stride=256)
+        assert (n_group % 2 == 0)
+        self.n_flows = n_flows
+        self.n_group = n_group
+        self.n_early_every = n_early_every
+        self.n_early_size = n_early_size
+        self.WN = nn.ModuleList()
+        self.convinv = nn.ModuleList()
 
-        # reshape output
-        [n, c, l] = x.size()
-        l = self.output_length
-        x = x[:, :, -l:]
-        x = x.transpose(1, 2).contiguous()
-        x = x.view(n * l, c)
-        return x
+        n_half = int(n_group / 2)
 
-    def parameter_count(self):
-        par = list(self.parameters())
-        s = sum([torch.prod(torch.tensor(list(d.size()))) for d in par])
-        return s
+        # Set up layers with the right sizes based on how many dimensions
+        # have been output already
+        n_remaining_channels = n_group
+        for k in range(n_flows):
+            if k % self.n_early_every == 0 and k > 0:
+                n_half = n_half - int(self.n_early_size / 2)
+                n_remaining_channels = n_remaining_channels - self.n_early_size
+            self.convinv.append(Invertible1x1Conv(n_remaining_channels))
+            self.WN.append(WN(n_half, n_mel_channels * n_group, **WN_config))
+        self.n_remaining_channels = n_remaining_channels  # Useful during inference
+
+    def forward(self, forward_input):
+        """forward_input[0] = mel_spectrogram:  batch x n_mel_channels x frames
+        forward_input[1] = audio: batch x time"""
+        spect, audio = forward_input
+
+        #  Upsample spectrogram to size of audio
+        spect = self.upsample(spect)
+        assert (spect.size(2) >= audio.size(1))
+        if spect.size(2) > audio.size(1):
+            spect = spect[:, :, :audio.size(1)]
+
+        spect = spect.unfold(2, self.n_group, self.n_group).permute(0, 2, 1, 3)
+        spect = spect.contiguous().view(spect.size(0), spect.size(1), -1).permute(0, 2, 1)
+
+        audio = audio.unfold(1, self.n_group, self.n_group).permute(0, 2, 1)
+        output_audio = []
+        log_s_list = []
+        log_det_W_list = []
+
+        for k in range(self.n_flows):
+            if k % self.n_early_every == 0 and k > 0:
+                output_audio.append(audio[:, :self.n_early_size, :])
+                audio = audio[:, self.n_early_size:, :]
+
+            audio, log_det_W = self.convinv[k](audio)
+            log_det_W_list.append(log_det_W)
+
+            n_half = int(audio.size(1) / 2)
+            audio_0 = audio[:, :n_half, :]
+            audio_1 = audio[:, n_half:, :]
+
+            output = self.WN[k]((audio_0, spect))
+            log_s = output[:, n_half:, :]
+            b = output[:, :n_half, :]
+            audio_1 = torch.exp(log_s) * audio_1 + b
+            log_s_list.append(log_s)
+
+            audio = torch.cat([audio_0, audio_1], 1)
+
+        output_audio.append(audio)
+        return torch.cat(output_audio, 1), log_s_list, log_det_W_list

@@ -3,11 +3,12 @@
 training calls `model(mel, tokens)` with no cache, so every projection runs on every step."""
 import math
 from dataclasses import dataclass
-from typing import Dict, Iterable, Optional
+from typing import Iterable, Optional
 
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
+from torch import nn
 
 
 @dataclass

@@ -40,9 +40,10 @@ class Heads(nn.Module):
 # CHECK: %feats.7 = aten::append(%feats.4, %h.6)
 # CHECK: aten::__getitem__(%
 # CHECK: %out.13 = aten::_set_item(%out.8
-# CHECK: ddplint::NoGrad()
+# CHECK: ddplint::NoGradEnter[name="torch.no_grad()"]()
 # CHECK: prim::GetAttr[name="teacher"]
-# CHECK: -> (%t.
+# CHECK: prim::CallMethod[name="forward"]
+# CHECK: ddplint::NoGradExit()
 # CHECK: aten::detach(
 # CHECK: aten::add_(%h.
 # CHECK: prim::GetAttr[name="training"](%self.0)

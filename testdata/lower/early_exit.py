@@ -42,4 +42,4 @@ class Gate(nn.Module):
 # CHECK: prim::GetAttr[name="proj"](%self.0)
 # CHECK: prim::CallMethod[name="forward"]
 # CHECK-NOT: prim::RaiseException
-# CHECK: return (%ret.
+# CHECK: return (%return.

@@ -340,23 +340,33 @@ void Frontend::Impl::mark_external_assignments() {
   for (auto& u : units) {
     const std::string& text = program.files[static_cast<size_t>(u->file)].text;
     Syntax syn(text, u->file);
-    std::vector<std::pair<TSNode, bool>> stack{{ts_tree_root_node(u->tree), false}};
+    enum Where { kFree, kClassBody, kMethod };  // where a node sits
+    std::vector<std::tuple<TSNode, bool, Where>> stack{{ts_tree_root_node(u->tree), false, kFree}};
     while (!stack.empty()) {
-      auto [n, in_init] = stack.back();
+      auto [n, in_init, where] = stack.back();
       stack.pop_back();
-      if (Syntax::is(n, "function_definition")) in_init = syn.text(Syntax::field(n, "name")) == "__init__";
-      if (Syntax::is(n, "assignment") || Syntax::is(n, "augmented_assignment")) {
+      Where inner = where;
+      if (Syntax::is(n, "class_definition")) inner = kClassBody;
+      if (Syntax::is(n, "function_definition")) {
+        in_init = syn.text(Syntax::field(n, "name")) == "__init__";
+        inner = where == kFree ? kFree : kMethod;
+      }
+      if ((Syntax::is(n, "assignment") || Syntax::is(n, "augmented_assignment")) && where == kMethod) {
         TSNode l = Syntax::field(n, "left");
         if (Syntax::is(l, "attribute")) {
           TSNode obj = Syntax::field(l, "object");
-          if (!(Syntax::is(obj, "identifier") && syn.text(obj) == "self")) {
+          std::string d = syn.dotted(obj);
+          // `self.encoder.flag = ...` or `m.flag = ...` (m from self.modules()); not
+          // `self.flag` (the class's own) nor `args.flag` in a script.
+          bool other_module = d.rfind("self.", 0) == 0 || (Syntax::is(obj, "identifier") && d != "self");
+          if (other_module) {
             bool& outside = assigned[syn.text(Syntax::field(l, "attribute"))];
             outside = outside || !in_init;
           }
         }
       }
       uint32_t c = ts_node_named_child_count(n);
-      for (uint32_t i = 0; i < c; ++i) stack.push_back({ts_node_named_child(n, i), in_init});
+      for (uint32_t i = 0; i < c; ++i) stack.push_back({ts_node_named_child(n, i), in_init, inner});
     }
   }
   for (auto& [q, info] : classes) {
@@ -373,10 +383,11 @@ void Frontend::Impl::report_syntax(const Unit& u, const TooDeep& e) {
   auto& file = program.files[static_cast<size_t>(u.file)];
   if (!file.reported) return;
   file.reported = false;  // one diagnostic per file, and no findings from a partial lowering
-  sink.report({"DDP901", e.span, file.path,
-               fmt::format("expression or statement nested more than {} levels deep; this file was not linted",
-                           kMaxDepth),
-               {}, "", {}});
+  std::string msg = e.too_large
+                        ? "a function here lowers to more IR than ddplint follows; this file was not linted"
+                        : fmt::format("expression or statement nested more than {} levels deep; this file was not linted",
+                                      kMaxDepth);
+  sink.report({"DDP901", e.span, file.path, msg, {}, "", {}});
 }
 
 // ---------------------------------------------------------------------------
@@ -436,7 +447,7 @@ void Frontend::Impl::load_imported_files() {
         for (size_t k = 0; k < n; ++k) rel /= parts[k];
         bool found = false;
         for (const std::string& base : {u.root_dir, own_dir}) {
-          if (base.empty() && &base == &u.root_dir) continue;
+          if (base.empty()) continue;
           for (fs::path cand : {fs::path(base) / rel += ".py", fs::path(base) / rel / "__init__.py"}) {
             std::error_code ec;
             if (!fs::is_regular_file(cand, ec)) continue;
@@ -462,18 +473,17 @@ void Frontend::Impl::load_imported_files() {
 void Frontend::lower() {
   Impl& im = *impl_;
   im.load_imported_files();
-  // Two files imported by the same name (two `model.py` in different folders): the
-  // later ones are named by their path, so that every class has one qualified name.
+  // Two files imported by the same name (two `model.py` in different folders): all
+  // of them are named by their path, so that every class has one qualified name;
+  // imports by the short name still find them (the first wins).
   std::map<std::string, int> uses;
   for (auto& u : im.units) uses[u->module_name]++;
   for (auto& u : im.units) {
     if (uses[u->module_name] < 2) continue;
     std::string path = im.program.files[static_cast<size_t>(u->file)].path;
-    bool pkg = false;
     std::string alt;
     for (char c : path.substr(0, path.size() - (path.size() > 3 ? 3 : 0))) alt += (c == '/' || c == '\\') ? '.' : c;
     while (!alt.empty() && alt[0] == '.') alt.erase(alt.begin());
-    (void)pkg;
     u->import_name = u->module_name;
     u->module_name = alt;
     im.program.files[static_cast<size_t>(u->file)].module_name = alt;
@@ -511,7 +521,7 @@ void Frontend::lower() {
       im.program.classes.push_back(std::move(info));
     }
   }
-  // Bases before subclasses, so that inherited facts are complete when read.
+  // Facts of every class first: lowering types `self.x` by them, bases included.
   for (auto& p : pending) {
     try {
       im.collect_facts(*p.info, *p.unit, p.node);

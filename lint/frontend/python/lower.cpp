@@ -117,8 +117,9 @@ class Lowerer {
   // ---- helpers ---------------------------------------------------------------
 
   Node* emit(const std::string& k, TSNode at, std::vector<Value*> inputs = {}, int outputs = 1) {
-    if (g_.value_pool().size() > kMaxNodes) throw TooDeep{syn_.span(at)};
+    if (g_.value_pool().size() > kMaxNodes) throw TooDeep{syn_.span(at), /*too_large=*/true};
     Node* n = cur_->append(k, syn_.span(at));
+    if (!no_grad_stack_.empty()) n->grad_off = no_grad_stack_.back();
     for (Value* v : inputs) n->add_input(v);
     for (int i = 0; i < outputs; ++i) n->add_output();
     return n;
@@ -126,6 +127,7 @@ class Lowerer {
 
   Value* constant(ir::Constant c, const ir::Span& span) {
     Node* n = cur_->append(kind::Constant, span);
+    if (!no_grad_stack_.empty()) n->grad_off = no_grad_stack_.back();
     n->value = std::move(c);
     return n->add_output();
   }
@@ -223,13 +225,16 @@ class Lowerer {
         lower_if(st, {}, 0);
         continue;
       }
+      if (Syntax::is(st, "with_statement") && region_ends_.count(ts_node_start_byte(st)) &&
+          !no_grad_stack_.empty() && no_grad_stack_.back()->span().begin == ts_node_start_byte(st)) {
+        emit(kind::NoGradExit, st, {}, 0);
+        no_grad_stack_.pop_back();
+        continue;
+      }
       if (Syntax::is(st, "with_statement")) {
-        Term w = lower_with(st, stmts, i + 1);
-        if (w != Term::None) {
-          --depth_;
-          return w;
-        }
-        break;  // lower_with lowered the rest
+        Term w = lower_with(st, stmts, i + 1);  // lowers the rest too
+        --depth_;
+        return w;
       }
       if (Syntax::is(st, "try_statement")) {
         std::vector<TSNode> body = Syntax::children(Syntax::field(st, "body"));
@@ -386,12 +391,14 @@ class Lowerer {
     Block* else_b = n->add_block();
     Env saved = env_;
     Block* outer = cur_;
+    auto saved_regions = no_grad_stack_;
 
     cur_ = then_b;
     Term t_then = lower_seq(concat(Syntax::children(then_block), rest, rest_from), 0);
     Env env_then = env_;
 
     env_ = saved;
+    no_grad_stack_ = saved_regions;
     cur_ = else_b;
     Term t_else = Term::None;
     if (alt < alts.size()) {
@@ -406,6 +413,7 @@ class Lowerer {
       t_else = lower_seq(concat({}, rest, rest_from), 0);
     }
     Env env_else = env_;
+    no_grad_stack_ = saved_regions;
     cur_ = outer;
     env_ = merge(n, {then_b, else_b}, {&env_then, &env_else}, saved);
     if (t_then != Term::None && t_else != Term::None) return t_then == Term::Raise ? t_else : t_then;
@@ -449,7 +457,7 @@ class Lowerer {
         blocks[b]->add_return(v);
       }
       Value* o = n->add_output();
-      o->set_debug_name(name[0] == '$' ? name.substr(1) : name);
+      o->set_debug_name(name == "$ret" ? "return" : name[0] == '$' ? name.substr(1) : name);
       // A module on every path stays a module.
       std::optional<MType> t;
       for (Env* e : envs) {
@@ -503,18 +511,17 @@ class Lowerer {
     }
     auto body = Syntax::children(Syntax::field(st, "body"));
     if (!no_grad) return lower_seq(concat(body, rest, rest_from), 0);
-    Node* n = emit(kind::NoGrad, st, {}, 0);
-    n->text = no_grad_text;
-    Block* b = n->add_block();
-    Env saved = env_;
-    Block* outer = cur_;
-    cur_ = b;
-    Term t = lower_seq(body, 0);
-    Env inner = env_;
-    cur_ = outer;
-    env_ = merge(n, {b}, {&inner}, saved);
-    if (t != Term::None) return t;
-    return lower_seq(rest, rest_from);
+    // The region is marked, not nested: an early exit inside it splits it across
+    // blocks like any other code. The with statement itself, placed after the body,
+    // marks where the region ends.
+    Node* enter = emit(kind::NoGradEnter, st, {}, 0);
+    enter->text = no_grad_text;
+    enter->name = no_grad_text;
+    no_grad_stack_.push_back(enter);
+    region_ends_.insert(ts_node_start_byte(st));
+    auto seq = body;
+    seq.push_back(st);
+    return lower_seq(concat(seq, rest, rest_from), 0);
   }
 
   // ---- loops ----------------------------------------------------------------
@@ -565,7 +572,7 @@ class Lowerer {
     for (auto& [name, v] : env_) {
       names.push_back(name);
       n->add_input(v);
-      Value* p = b->add_param(name[0] == '$' ? name.substr(1) : name);
+      Value* p = b->add_param(name == "$ret" ? "return" : name[0] == '$' ? name.substr(1) : name);
       if (auto t = mtype(v)) mtypes_[p] = *t;
       env_[name] = p;
     }
@@ -599,7 +606,7 @@ class Lowerer {
     for (auto& [name, fin] : kept) {
       b->add_return(fin);
       Value* o = n->add_output();
-      o->set_debug_name(name[0] == '$' ? name.substr(1) : name);
+      o->set_debug_name(name == "$ret" ? "return" : name[0] == '$' ? name.substr(1) : name);
       if (auto t = mtype(fin)) mtypes_[o] = *t;
       env_[name] = o;
     }
@@ -861,6 +868,7 @@ class Lowerer {
       std::string name = syn_.text(Syntax::field(e, "attribute"));
       Node* n = emit(kind::GetAttr, e, {obj});
       n->name = name;
+      n->text = syn_.text(e).substr(0, 120);
       if (auto t = mtype(obj)) {
         if (auto at = attr_type(*t, name)) mtypes_[n->output()] = *at;
       }
@@ -905,13 +913,17 @@ class Lowerer {
       return emit(op == "-" ? "aten::neg" : "aten::bitwise_not", e, {a})->output();
     }
     if (Syntax::is(e, "not_operator")) {
-      return emit(kind::Not, e, {lower_expr(Syntax::field(e, "argument"))})->output();
+      Node* n = emit(kind::Not, e, {lower_expr(Syntax::field(e, "argument"))});
+      n->text = syn_.text(e).substr(0, 120);
+      return n->output();
     }
     if (Syntax::is(e, "boolean_operator")) {
       Value* l = lower_expr(Syntax::field(e, "left"));
       Value* r = lower_expr(Syntax::field(e, "right"));
       std::string op = syn_.text(Syntax::field(e, "operator"));
-      return emit(op == "and" ? kind::And : kind::Or, e, {l, r})->output();
+      Node* n = emit(op == "and" ? kind::And : kind::Or, e, {l, r});
+      n->text = syn_.text(e).substr(0, 120);
+      return n->output();
     }
     if (Syntax::is(e, "comparison_operator")) {
       auto operands = Syntax::children(e);
@@ -926,6 +938,7 @@ class Lowerer {
         else if (op == "not in") c = emit(kind::Not, e, {emit("aten::__contains__", e, {vals[i + 1], vals[i]})->output()})->output();
         else c = emit(compare_op(op), e, {vals[i], vals[i + 1]})->output();
         result = result ? emit(kind::And, e, {result, c})->output() : c;
+        if (result->node()) result->node()->text = syn_.text(e).substr(0, 120);
       }
       return result ? result : opaque(e);
     }
@@ -1018,6 +1031,8 @@ class Lowerer {
   std::map<uint32_t, Value*> receiver_values_;  ///< lowered method receivers by call start byte
   int depth_ = 0;
   int comp_counter_ = 0;
+  std::vector<Node*> no_grad_stack_;   ///< open no_grad regions (innermost last)
+  std::set<uint32_t> region_ends_;     ///< with statements used as region-end markers
 };
 
 }  // namespace

@@ -72,6 +72,8 @@ struct Scope {
   std::map<std::string, Param> params;
 };
 
+using Conds = std::vector<std::string>;
+
 class FactsBuilder {
  public:
   FactsBuilder(Frontend::Impl& im, const Unit& u, ir::ClassInfo* info)
@@ -551,7 +553,7 @@ class FactsBuilder {
     Scope scope;
     read_params(fn, scope);
     read_locals(Syntax::field(fn, "body"), scope, false, 0);
-    scan(Syntax::field(fn, "body"), scope, "", 0);
+    scan(Syntax::field(fn, "body"), scope, {}, 0);
   }
 
   ir::AttrFact& attr(const std::string& name) {
@@ -563,11 +565,11 @@ class FactsBuilder {
     return info_->attrs.back();
   }
 
-  void record_assignment(const std::string& name, TSNode rhs, TSNode stmt, const Scope& scope, const std::string& cond) {
+  void record_assignment(const std::string& name, TSNode rhs, TSNode stmt, const Scope& scope, const Conds& cond) {
     ir::AttrFact fresh;
     fresh.name = name;
     fresh.def_span = syn_.span(stmt);
-    fresh.built_when = cond;
+    fresh.built_when.insert(fresh.built_when.end(), cond.begin(), cond.end());
     bool optional = false;
     std::string callee = Syntax::is(rhs, "call") ? im_.index.qualify(u_, syn_.dotted(Syntax::field(rhs, "function"))) : "";
     TSNode param_rhs = rhs;
@@ -593,6 +595,14 @@ class FactsBuilder {
       fresh.kind = ir::AttrFact::Kind::Submodule;
       fresh.module = std::move(*m);
       fresh.optional = optional || !cond.empty();
+      // `Head() if aux else None`: built under `aux`, like `if aux: self.x = Head()`.
+      if (Syntax::is(rhs, "conditional_expression")) {
+        auto k = Syntax::children(rhs);
+        if (k.size() == 3 && (Syntax::is(k[0], "none") != Syntax::is(k[2], "none"))) {
+          std::string c = normalize(syn_.text(k[1]));
+          fresh.built_when.push_back(Syntax::is(k[2], "none") ? c : "not (" + c + ")");
+        }
+      }
     } else {
       fresh.kind = ir::AttrFact::Kind::Plain;
       fresh.init_text = syn_.text(rhs);
@@ -623,9 +633,13 @@ class FactsBuilder {
     }
   }
 
+  /// Condition text with `self.x` replaced by what __init__ assigned to it, so that
+  /// `if use_aux:` in __init__ and `if self.use_aux:` in forward read alike.
+  std::string normalize(const std::string& text) const { return normalize_condition(text, *info_); }
+
   void freeze(const std::string& path, TSNode at) { info_->frozen.push_back({path, syn_.span(at)}); }
 
-  void scan_call(TSNode call, const Scope& scope, const std::string& cond, int depth) {
+  void scan_call(TSNode call, const Scope& scope, const Conds& cond, int depth) {
     TSNode fn = Syntax::field(call, "function");
     if (!Syntax::is(fn, "attribute")) return;
     std::string method = syn_.text(Syntax::field(fn, "attribute"));
@@ -693,7 +707,7 @@ class FactsBuilder {
     }
   }
 
-  void scan(TSNode block, const Scope& scope, const std::string& cond, int depth) {
+  void scan(TSNode block, const Scope& scope, const Conds& cond, int depth) {
     if (depth > kMaxDepth) throw TooDeep{syn_.span(block)};
     for (TSNode st : Syntax::children(block)) {
       if (Syntax::is(st, "expression_statement")) {
@@ -721,14 +735,24 @@ class FactsBuilder {
           }
         }
       } else if (Syntax::is(st, "if_statement")) {
-        std::string c = syn_.text(Syntax::field(st, "condition"));
-        std::string here = cond.empty() ? c : cond + " and " + c;
+        // Each branch knows the conditions that lead to it, one conjunct each:
+        // `elif b:` runs under not (a) and b.
+        std::string c = normalize(syn_.text(Syntax::field(st, "condition")));
+        Conds here = cond;
+        here.push_back(c);
         scan(Syntax::field(st, "consequence"), scope, here, depth + 1);
+        Conds rest = cond;
+        rest.push_back("not (" + c + ")");
         for (TSNode alt : Syntax::fields(st, "alternative")) {
-          TSNode b = Syntax::field(alt, "body");
-          if (ts_node_is_null(b)) b = Syntax::field(alt, "consequence");
-          std::string not_c = "not (" + c + ")";
-          scan(b, scope, cond.empty() ? not_c : cond + " and " + not_c, depth + 1);
+          if (Syntax::is(alt, "elif_clause")) {
+            std::string ec = normalize(syn_.text(Syntax::field(alt, "condition")));
+            Conds branch = rest;
+            branch.push_back(ec);
+            scan(Syntax::field(alt, "consequence"), scope, branch, depth + 1);
+            rest.push_back("not (" + ec + ")");
+          } else {
+            scan(Syntax::field(alt, "body"), scope, rest, depth + 1);
+          }
         }
       } else if (Syntax::is(st, "for_statement")) {
         // for p in self.x.parameters(): p.requires_grad = False

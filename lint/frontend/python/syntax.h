@@ -17,6 +17,7 @@ namespace ddplint::frontend::python {
 /// Thrown when input nests deeper than the frontend recurses; reported as DDP901.
 struct TooDeep {
   ir::Span span;
+  bool too_large = false;  ///< the function lowers to more nodes than ddplint follows
 };
 inline constexpr int kMaxDepth = 300;
 
