@@ -46,6 +46,8 @@ struct AbsVal {
   std::string global;  ///< a module-level constant read
   std::string nullable_param;  ///< an optional parameter read (`self.bias`, may be None)
   bool direct_param = false;   ///< exactly a parameter read (`self.bias`), not a computation
+  bool from_shape = false;     ///< a size read off a tensor (`x.shape[1]`, `x.size(0)`): at least 1 in practice
+  std::string bound_method;    ///< `self._forward` as a value: calling it runs that method
   // Containers and iterables.
   std::shared_ptr<AbsVal> elem;
   std::vector<AbsVal> items;
@@ -209,6 +211,9 @@ class Interpreter {
   AbsVal call_module(const AbsVal& m, const std::string& method, const std::vector<AbsVal>& args,
                      const std::vector<std::pair<std::string, AbsVal>>& kwargs, const Node& at) {
     const ModuleNode* node = m.mod;
+    if (m.each_element && node->kind == ModuleNode::Kind::Container && node->children.empty()) {
+      return use_all(node, at, args, kwargs);  // elements ddplint could not see
+    }
     if (m.each_element && node->kind == ModuleNode::Kind::Container) {
       AbsVal out;
       bool first = true;
@@ -305,10 +310,12 @@ class Interpreter {
         c.mod = child;
         c.mod_guard = m.mod_guard;
         result = call_module(c, "forward", args, kwargs, at);
-      } else if (a) {
+      } else if (a || !has_unseen_base(*node->cls)) {
+        // A callable stored on the module, or a name ddplint cannot place on a class it
+        // fully sees: data flows through; no parameter is touched.
         for (const auto& x : args) add_deps(result.deps, x.deps);
         for (const auto& [k, x] : kwargs) add_deps(result.deps, x.deps);
-      } else {
+      } else {  // perhaps a method of a base class outside the project
         result = use_all(node, at, args, kwargs, m.is_super);
       }
     } else {
@@ -327,6 +334,18 @@ class Interpreter {
       }
     }
     return result;
+  }
+
+  bool has_unseen_base(const ir::ClassInfo& cls, int depth = 0) {
+    if (depth > 16) return true;
+    for (const auto& b : cls.bases) {
+      if (const ir::ClassInfo* bc = program_.find_class(b)) {
+        if (has_unseen_base(*bc, depth + 1)) return true;
+      } else if (b.rfind("torch.nn.", 0) != 0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   AbsVal use_all(const ModuleNode* node, const Node& at, const std::vector<AbsVal>& args,
@@ -491,7 +510,8 @@ class Interpreter {
       std::vector<std::pair<std::string, AbsVal>> kwargs;
       split_args(n, 1, args, kwargs);
       if (recv.mod) {
-        std::string method = k == kind::CallValue ? "forward" : n.name;
+        std::string method = k == kind::CallValue ? (recv.bound_method.empty() ? "forward" : recv.bound_method) : n.name;
+        if (method == "forward" && !recv.bound_method.empty()) method = recv.bound_method;
         set(n.output(), module_method(recv, method, args, kwargs, n));
       } else {
         set(n.output(), generic(n, 0, n.name));
@@ -523,6 +543,7 @@ class Interpreter {
         } else {
           AbsVal v;
           v.deps = src.deps;
+          v.from_shape = src.from_shape;
           v.prov = src.prov;
           v.iter_loops = src.iter_loops;
           set(n.output(i), std::move(v));
@@ -616,6 +637,10 @@ class Interpreter {
                   std::vector<std::pair<std::string, AbsVal>>& kwargs) {
     for (size_t i = from; i < n.inputs().size(); ++i) {
       const std::string& name = n.input_names()[i];
+      if (name == "*" && val(n.input(i)).has_items) {  // f(*(x, emb))
+        for (const auto& item : val(n.input(i)).items) args.push_back(item);
+        continue;
+      }
       if (name.empty() || name == "*" || name == "**") args.push_back(val(n.input(i)));
       else kwargs.push_back({name, val(n.input(i))});
     }
@@ -624,13 +649,17 @@ class Interpreter {
   AbsVal generic(const Node& n, size_t from, const std::string&) {
     AbsVal out;
     out.prov = Provenance::Constant;
+    bool shaped = false, other = false;
     for (size_t i = from; i < n.inputs().size(); ++i) {
       const AbsVal& a = val(n.input(i));
+      if (a.from_shape) shaped = true;
+      else if (a.prov != Provenance::Constant) other = true;
       add_deps(out.deps, a.deps);
       out.prov = join(out.prov, a.prov);
       out.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
     }
     if (n.inputs().size() <= from) out.prov = Provenance::Varying;
+    out.from_shape = shaped && !other;  // `seq_len // 2`, `x.shape[1] * 4`
     return out;
   }
 
@@ -713,9 +742,10 @@ class Interpreter {
         }
         auto cc = m->cls->class_constants.find(name);
         if (cc != m->cls->class_constants.end()) return constant(cc->second);
-        // A method reference (self.forward_features) or an unknown attribute.
+        // A method reference (`self._forward` handed to checkpoint): calling it runs it.
         if (find_method(program_, *m->cls, name)) {
           AbsVal v = obj;
+          v.bound_method = name;
           return v;
         }
       }
@@ -735,7 +765,10 @@ class Interpreter {
     AbsVal v;
     v.prov = obj.prov;
     v.iter_loops = obj.iter_loops;
-    if (kShape.count(name)) return v;
+    if (kShape.count(name)) {
+      v.from_shape = name == "shape" || name == "ndim";
+      return v;
+    }
     if (name == "indices") {  // of topk/sort/max: integer positions
       cut(obj.deps, NeverReason::Kind::NonDifferentiable, n, ".indices");
       return v;
@@ -785,6 +818,7 @@ class Interpreter {
     if (c.elem && c.elem->mod) return *c.elem;
     AbsVal v;
     v.deps = c.deps;
+    v.from_shape = c.from_shape;
     v.prov = join(c.prov, key.prov);
     v.iter_loops = c.iter_loops;
     v.iter_loops.insert(key.iter_loops.begin(), key.iter_loops.end());
@@ -822,7 +856,10 @@ class Interpreter {
         auto num = number(args[0].cval);
         positive_const = num && *num > 0;
       }
-      v.varying_length = v.prov == Provenance::Varying || (v.prov == Provenance::Constant && !positive_const && args.size() == 1);
+      // A bound read off a tensor's shape (a sequence length) is taken as non-zero.
+      bool shaped = !args.empty() && args.back().from_shape;
+      v.varying_length = (v.prov == Provenance::Varying && !shaped) ||
+                         (v.prov == Provenance::Constant && !positive_const && args.size() == 1);
       AbsVal e;
       e.prov = v.prov == Provenance::Constant ? Provenance::Config : v.prov;
       v.elem = std::make_shared<AbsVal>(e);
@@ -854,6 +891,7 @@ class Interpreter {
     if (q == "builtins.len" || q == "builtins.isinstance" || q == "builtins.hasattr" || q == "builtins.type") {
       AbsVal v;
       v.prov = Provenance::Config;
+      v.from_shape = q == "builtins.len" && !args.empty() && !args[0].mod && !args[0].deps.empty();
       for (const auto& a : args) {
         if (!a.mod && q == "builtins.len") v.prov = join(v.prov, a.prov);
       }
@@ -863,6 +901,7 @@ class Interpreter {
         q == "builtins.str") {
       AbsVal v;
       v.prov = args.empty() ? Provenance::Constant : args[0].prov;
+      v.from_shape = !args.empty() && args[0].from_shape;
       if (!args.empty() && !args[0].deps.empty()) cut(args[0].deps, NeverReason::Kind::NonDifferentiable, n, last_segment(q) + "()");
       return v;
     }
@@ -882,7 +921,7 @@ class Interpreter {
       for (const auto& [k, v] : kwargs) {
         if (k != "use_reentrant" && k != "preserve_rng_state") kw.push_back({k, v});
       }
-      return module_method(args[0], "forward", rest, kw, n);
+      return module_method(args[0], args[0].bound_method.empty() ? "forward" : args[0].bound_method, rest, kw, n);
     }
     if (const ir::Function* f = program_.find_function(q)) {
       auto r = call_graph(*f->graph, frame_->self, frame_->cls, frame_->scope, args, kwargs, frame_->depth + 1,
@@ -1035,6 +1074,7 @@ class Interpreter {
     if (op == "detach" || op == "detach_" || op == "item" || op == "tolist" || op == "numpy" ||
         non_differentiable(op)) {
       AbsVal v = generic(n, 0, op);
+      if (op == "size" || op == "numel" || op == "dim") v.from_shape = true;
       if (v.mod) v.mod = nullptr;
       NeverReason::Kind k = (op == "detach" || op == "detach_") ? NeverReason::Kind::Detached
                                                                   : NeverReason::Kind::NonDifferentiable;

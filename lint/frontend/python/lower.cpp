@@ -934,11 +934,20 @@ class Lowerer {
       for (size_t i = 0; i < ops.size() && i + 1 < vals.size(); ++i) {
         std::string op = ts_node_type(ops[i]);
         Value* c;
-        if (op == "in") c = emit("aten::__contains__", e, {vals[i + 1], vals[i]})->output();
-        else if (op == "not in") c = emit(kind::Not, e, {emit("aten::__contains__", e, {vals[i + 1], vals[i]})->output()})->output();
-        else c = emit(compare_op(op), e, {vals[i], vals[i + 1]})->output();
+        std::string part = syn_.text(operands[i]) + " " + op + " " + syn_.text(operands[i + 1]);
+        Node* cn;
+        if (op == "in") {
+          cn = emit("aten::__contains__", e, {vals[i + 1], vals[i]});
+        } else if (op == "not in") {
+          Node* inner = emit("aten::__contains__", e, {vals[i + 1], vals[i]});
+          inner->text = syn_.text(operands[i]) + " in " + syn_.text(operands[i + 1]);
+          cn = emit(kind::Not, e, {inner->output()});
+        } else {
+          cn = emit(compare_op(op), e, {vals[i], vals[i + 1]});
+        }
+        cn->text = part.substr(0, 120);
+        c = cn->output();
         result = result ? emit(kind::And, e, {result, c})->output() : c;
-        if (result->node()) result->node()->text = syn_.text(e).substr(0, 120);
       }
       return result ? result : opaque(e);
     }

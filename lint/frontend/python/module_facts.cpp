@@ -58,7 +58,19 @@ std::optional<ir::Constant> literal(const Syntax& syn, TSNode n) {
 }
 
 struct Scope {
-  std::map<std::string, TSNode> locals;
+  /// Every assignment to a local, in source order: (value, end of the statement).
+  std::map<std::string, std::vector<std::pair<TSNode, uint32_t>>> locals;
+  /// The value `name` holds where `use` is: the last assignment that ends before it
+  /// (so `x = wrap(x)` reads the x assigned earlier).
+  std::optional<TSNode> binding(const std::string& name, TSNode use) const {
+    auto it = locals.find(name);
+    if (it == locals.end()) return std::nullopt;
+    uint32_t at = ts_node_start_byte(use);
+    for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {
+      if (r->second <= at) return r->first;
+    }
+    return std::nullopt;
+  }
   struct Append {
     TSNode expr;
     bool in_loop;
@@ -108,7 +120,9 @@ class FactsBuilder {
         for (TSNode e : Syntax::children(st)) {
           if (Syntax::is(e, "assignment")) {
             TSNode l = Syntax::field(e, "left"), r = Syntax::field(e, "right");
-            if (Syntax::is(l, "identifier") && !ts_node_is_null(r)) scope.locals[syn_.text(l)] = r;
+            if (Syntax::is(l, "identifier") && !ts_node_is_null(r)) {
+              scope.locals[syn_.text(l)].push_back({r, ts_node_end_byte(e)});
+            }
           } else if (Syntax::is(e, "call")) {
             TSNode f = Syntax::field(e, "function");
             if (Syntax::is(f, "attribute") && Syntax::is(Syntax::field(f, "object"), "identifier")) {
@@ -191,9 +205,9 @@ class FactsBuilder {
     }
     if (Syntax::is(n, "identifier")) {
       std::string name = syn_.text(n);
-      auto it = scope.locals.find(name);
-      if (it == scope.locals.end()) return std::nullopt;
-      auto base = eval_list(it->second, scope, depth + 1);
+      auto bound = scope.binding(name, n);
+      if (!bound) return std::nullopt;
+      auto base = eval_list(*bound, scope, depth + 1);
       if (!base) return std::nullopt;
       auto ap = scope.appends.find(name);
       if (ap != scope.appends.end()) {
@@ -411,6 +425,13 @@ class FactsBuilder {
         }
         return std::nullopt;
       }
+      // Wrappers that return the module they are given (with reparametrized weights).
+      if (q == "torch.nn.utils.weight_norm" || q == "torch.nn.utils.spectral_norm" ||
+          q == "torch.nn.utils.parametrizations.weight_norm" || q == "torch.nn.utils.parametrizations.spectral_norm" ||
+          q == "torch.nn.utils.parametrizations.orthogonal" || q == "torch.nn.SyncBatchNorm.convert_sync_batchnorm") {
+        auto args = Syntax::children(Syntax::field(n, "arguments"));
+        if (!args.empty() && !Syntax::is(args[0], "keyword_argument")) return eval_module(args[0], scope, depth + 1, optional);
+      }
       if (q == "copy.deepcopy") {
         auto args = Syntax::children(Syntax::field(n, "arguments"));
         if (!args.empty()) return eval_module(args[0], scope, depth + 1, optional);
@@ -428,10 +449,7 @@ class FactsBuilder {
     }
     if (Syntax::is(n, "identifier")) {
       std::string name = syn_.text(n);
-      auto loc = scope.locals.find(name);
-      if (loc != scope.locals.end() && !ts_node_eq(loc->second, n)) {
-        return eval_module(loc->second, scope, depth + 1, optional);
-      }
+      if (auto bound = scope.binding(name, n)) return eval_module(*bound, scope, depth + 1, optional);
       auto p = scope.params.find(name);
       if (p != scope.params.end() && p->second.annotation.find("Module") != std::string::npos) {
         optional = optional || p->second.default_text == "None" || p->second.annotation.find("Optional") != std::string::npos;
@@ -446,16 +464,16 @@ class FactsBuilder {
     if (depth > 24 || ts_node_is_null(f)) return std::nullopt;
     if (Syntax::is(f, "identifier")) {
       std::string name = syn_.text(f);
-      auto loc = scope.locals.find(name);
-      if (loc != scope.locals.end() && !ts_node_eq(loc->second, f)) {
-        if (auto r = eval_callable(loc->second, scope, depth + 1)) return r;
+      auto bound = scope.binding(name, f);
+      if (bound) {
+        if (auto r = eval_callable(*bound, scope, depth + 1)) return r;
       }
       auto p = scope.params.find(name);
       if (p != scope.params.end()) {
         if (auto r = eval_callable(p->second.default_node, scope, depth + 1)) return r;
         return opaque(f, fmt::format("built by the callable `{}` passed to the constructor", name));
       }
-      if (loc != scope.locals.end()) return std::nullopt;
+      if (bound) return std::nullopt;
     }
     if (Syntax::is(f, "boolean_operator")) {  // norm_layer or nn.LayerNorm
       if (auto r = eval_callable(Syntax::field(f, "right"), scope, depth + 1)) return r;
@@ -714,8 +732,26 @@ class FactsBuilder {
         for (TSNode e : Syntax::children(st)) {
           if (Syntax::is(e, "assignment")) {
             TSNode l = Syntax::field(e, "left"), r = Syntax::field(e, "right");
+            // self.a = self.b = X(): every target gets the value.
+            while (Syntax::is(r, "assignment")) {
+              std::string inner;
+              if (is_self_attr(syn_, Syntax::field(r, "left"), inner)) {
+                TSNode v = Syntax::field(r, "right");
+                while (Syntax::is(v, "assignment")) v = Syntax::field(v, "right");
+                record_assignment(inner, v, st, scope, cond);
+              }
+              r = Syntax::field(r, "right");
+            }
             std::string name;
-            if (is_self_attr(syn_, l, name) && !ts_node_is_null(r)) {
+            // self.a, self.b = A(), B()
+            if ((Syntax::is(l, "pattern_list") || Syntax::is(l, "tuple_pattern")) &&
+                (Syntax::is(r, "expression_list") || Syntax::is(r, "tuple"))) {
+              auto ls = Syntax::children(l);
+              auto rs = Syntax::children(r);
+              for (size_t i = 0; i < ls.size() && i < rs.size(); ++i) {
+                if (is_self_attr(syn_, ls[i], name)) record_assignment(name, rs[i], st, scope, cond);
+              }
+            } else if (is_self_attr(syn_, l, name) && !ts_node_is_null(r)) {
               record_assignment(name, r, st, scope, cond);
             } else if (Syntax::is(l, "attribute") && syn_.text(Syntax::field(l, "attribute")) == "requires_grad" &&
                        syn_.text(r) == "False") {
