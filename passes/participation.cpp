@@ -47,6 +47,7 @@ struct AbsVal {
   std::string nullable_param;  ///< an optional parameter read (`self.bias`, may be None)
   bool direct_param = false;   ///< exactly a parameter read (`self.bias`), not a computation
   bool from_shape = false;     ///< a size read off a tensor (`x.shape[1]`, `x.size(0)`): at least 1 in practice
+  bool never_none = false;     ///< the result of an operation: a tensor or a number, never None
   std::string bound_method;    ///< `self._forward` as a value: calling it runs that method
   // Containers and iterables.
   std::shared_ptr<AbsVal> elem;
@@ -660,6 +661,7 @@ class Interpreter {
     }
     if (n.inputs().size() <= from) out.prov = Provenance::Varying;
     out.from_shape = shaped && !other;  // `seq_len // 2`, `x.shape[1] * 4`
+    out.never_none = true;
     return out;
   }
 
@@ -1033,6 +1035,9 @@ class Interpreter {
         v.nonnull_when = isnot;
         return v;
       }
+      if (against_none && subject->never_none && !subject->mod && subject->nullable_param.empty()) {
+        return constant(isnot);  // `noise = torch.randn(...)`: a tensor is never None
+      }
       if (against_none && subject->nullable_param.empty() && subject->deps.size() == 1 && subject->direct_param) {
         return constant(isnot);  // a parameter that always exists is never None
       }
@@ -1211,6 +1216,7 @@ class Interpreter {
       if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
     if (!t.nullable_param.empty() && t.nullable_param == e.nullable_param) out.nullable_param = t.nullable_param;
+    out.never_none = t.never_none && e.never_none;
     out.prov = join(join(t.prov, e.prov), cond.prov == Provenance::Constant ? Provenance::Config : cond.prov);
     if (t.prov == Provenance::Constant && e.prov == Provenance::Constant && t.cval && e.cval && *t.cval == *e.cval) {
       out.prov = Provenance::Constant;
@@ -1386,6 +1392,37 @@ const ParamFact* Participation::fact(const std::string& path) const {
   return nullptr;
 }
 
+void ContextIndex::add(const Participation& p) {
+  parts_.push_back(&p);
+  built_ = false;
+}
+
+void ContextIndex::build() const {
+  used_as_child_.clear();
+  varying_.clear();
+  for (const Participation* p : parts_) {
+    for (const ir::ClassInfo* c : p->entered_classes) {
+      if (c != p->root) used_as_child_.insert(c);
+    }
+  }
+  // Only the outermost models are real contexts: a class that is itself a submodule
+  // sees unknown arguments only because it was analysed alone.
+  for (const Participation* p : parts_) {
+    if (used_as_child_.count(p->root)) continue;
+    for (const Atom& a : p->atoms) {
+      if (a.owner != p->root && a.provenance == Provenance::Varying) varying_.insert(key(a));
+    }
+  }
+  built_ = true;
+}
+
+bool ContextIndex::varies(const Atom& a) const {
+  if (a.provenance != Provenance::Varying) return false;
+  if (!built_) build();
+  if (!used_as_child_.count(a.owner)) return true;
+  return varying_.count(key(a)) > 0;
+}
+
 Guard Participation::root_guard(const ParamFact& f) const {
   const ModuleNode* owner = tree->find(f.param->path.substr(0, f.param->path.rfind('.') == std::string::npos
                                                                    ? 0
@@ -1434,6 +1471,9 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
   if (!interp.reachable_root) return out;  // an abstract forward (raise NotImplementedError)
   out.analyzed = true;
   out.truncated = interp.truncated;
+  for (const auto& [path, cls] : interp.entered_) {
+    if (cls && !path.empty()) out.entered_classes.insert(cls);
+  }
 
   for (const ParamInfo* p : out.tree->params()) {
     ParamFact f;

@@ -14,6 +14,8 @@
 #pragma once
 
 #include <map>
+#include <set>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +60,8 @@ struct Participation {
   bool truncated = false;        ///< the interpretation hit its budget; findings are partial
   std::string method;            ///< the method analysed as the training step ("forward")
   const std::map<std::string, ir::Span>* globals = nullptr;  ///< the program's module-level names
+  /// Other classes whose code ran inside this one's forward (as submodules).
+  std::set<const ir::ClassInfo*> entered_classes;
 
   const ParamFact* fact(const std::string& param_path) const;
   /// The part of a fact's guard that the root class's own code decides, without
@@ -67,6 +71,28 @@ struct Participation {
 };
 
 Participation analyze_participation(const ir::Program& program, const ir::ClassInfo& root);
+
+/// What the classes that contain a class tell about its conditions. A class used as
+/// a submodule is analysed on its own with every forward argument unknown; where it
+/// is used, an argument may always be None (a `kv_cache` only inference passes) and
+/// the condition never varies. A condition counts as iteration-varying when it
+/// varies in some context the class is used in, or when the class is used nowhere.
+class ContextIndex {
+ public:
+  /// `p` must outlive the index.
+  void add(const Participation& p);
+  bool varies(const Atom& a) const;
+
+ private:
+  static std::tuple<const ir::ClassInfo*, int, uint32_t, std::string> key(const Atom& a) {
+    return {a.owner, a.span.file, a.span.begin, a.text};
+  }
+  std::vector<const Participation*> parts_;
+  mutable bool built_ = false;
+  mutable std::set<const ir::ClassInfo*> used_as_child_;
+  void build() const;
+  mutable std::set<std::tuple<const ir::ClassInfo*, int, uint32_t, std::string>> varying_;
+};
 
 /// `cls` or the nearest project base class that defines `method`.
 const ir::Method* find_method(const ir::Program& program, const ir::ClassInfo& cls, const std::string& method,

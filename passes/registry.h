@@ -15,6 +15,9 @@ struct RuleContext {
   const ir::Program& program;
   const Participation& participation;
   DiagnosticSink& sink;
+  const ContextIndex& context;
+  /// Iteration-varying, as far as the places the class is used tell (ContextIndex).
+  bool varies(const Atom& a) const { return context.varies(a); }
 };
 
 enum class FixAvailability { None, DisplayOnly, Unsafe, Safe };

@@ -88,11 +88,20 @@ CheckResult check(const CheckOptions& options) {
   DiagnosticSink sink;
   r.program = load(options.paths, sink, r.files);
   const ir::Program& program = *r.program;
+  // Every class first (context files too: they tell how reported classes are used),
+  // then the rules, which read what the containing classes say (ContextIndex).
+  std::vector<passes::Participation> parts;
+  passes::ContextIndex context;
   for (const auto& cls : program.classes) {
-    if (cls->file < 0 || !program.files[static_cast<size_t>(cls->file)].reported) continue;
     passes::Participation part = passes::analyze_participation(program, *cls);
     if (!part.analyzed) continue;
-    passes::RuleContext ctx{program, part, sink};
+    parts.push_back(std::move(part));
+  }
+  for (const auto& part : parts) context.add(part);  // after: the index keeps pointers
+  for (const auto& part : parts) {
+    const ir::ClassInfo& cls = *part.root;
+    if (cls.file < 0 || !program.files[static_cast<size_t>(cls.file)].reported) continue;
+    passes::RuleContext ctx{program, part, sink, context};
     for (const auto& rule : passes::rule_table()) {
       if (rule.run && is_selected(rule.code, options.select, options.ignore)) rule.run(ctx);
     }

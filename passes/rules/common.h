@@ -1,6 +1,7 @@
 // Helpers the DDP1xx rules share for grouping facts and wording messages.
 #pragma once
 
+#include <cctype>
 #include <map>
 #include <string>
 #include <vector>
@@ -42,12 +43,13 @@ struct UseGroup {
   Guard guard;  ///< root_guard of the first fact
 };
 
-inline std::vector<UseGroup> group_by_use(const Participation& part, bool (*keep)(const Participation&, const Guard&)) {
+template <typename Keep>
+std::vector<UseGroup> group_by_use(const Participation& part, Keep keep) {
   std::map<std::tuple<int, uint32_t, std::string>, UseGroup> groups;
   for (const auto& f : part.facts) {
     if (f.state != ParamFact::State::Conditional || !f.param->trainable) continue;
     Guard g = part.root_guard(f);
-    if (g.always() || !keep(part, g)) continue;
+    if (g.always() || !keep(g)) continue;
     auto key = std::make_tuple(f.dep.use.file, f.dep.use.begin, f.dep.via);
     auto& grp = groups[key];
     if (grp.facts.empty()) {

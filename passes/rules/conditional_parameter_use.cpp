@@ -12,12 +12,6 @@
 namespace ddplint::passes::rules {
 namespace {
 
-bool any_varying(const Participation& part, const Guard& g) {
-  for (const Lit& l : g.literals()) {
-    if (part.atoms[static_cast<size_t>(l.atom)].provenance == Provenance::Varying) return true;
-  }
-  return false;
-}
 
 std::string why(const Atom& a, bool positive) {
   switch (a.kind) {
@@ -39,16 +33,23 @@ std::string why(const Atom& a, bool positive) {
 
 void check_conditional_parameter_use(const RuleContext& ctx) {
   const Participation& part = ctx.participation;
+  auto varying = [&](const Atom& a) { return ctx.varies(a); };
+  auto any_varying = [&](const Guard& guard) {
+    for (const Lit& l : guard.literals()) {
+      if (varying(part.atoms[static_cast<size_t>(l.atom)])) return true;
+    }
+    return false;
+  };
   for (const UseGroup& g : group_by_use(part, any_varying)) {
     std::vector<Note> notes;
     std::set<int> noted;
     for (const Lit& l : g.guard.literals()) {
       const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
-      if (a.provenance != Provenance::Varying || !noted.insert(l.atom).second) continue;
+      if (!varying(a) || !noted.insert(l.atom).second) continue;
       notes.push_back({a.span, why(a, l.positive)});
     }
     std::string cond_text =
-        describe_guard(part, g.guard, [](const Atom& a) { return a.provenance == Provenance::Varying; });
+        describe_guard(part, g.guard, varying);
     const ModuleNode* via = part.tree->find(g.dep.via);
     bool elements = via && via->kind == ModuleNode::Kind::Container;
     std::string subject = elements ? "each element of " + attr_ref(g.dep.via) : attr_ref(g.dep.via);
@@ -62,8 +63,7 @@ void check_conditional_parameter_use(const RuleContext& ctx) {
         "`find_unused_parameters=True`",
         subject, describe_count(g.facts), cond_text, kReductionError);
     d.notes = std::move(notes);
-    std::string dotted = "self." + g.dep.via;
-    if (elements) dotted = "self." + g.dep.via;  // all elements: simplest to touch the whole container
+    std::string dotted = "self." + g.dep.via;  // for elements: the whole container
     std::string term = part.tree->find(g.dep.via) ? fmt::format("sum(p.sum() for p in {}.parameters())", dotted)
                                                   : fmt::format("{}.sum()", dotted);
     d.notes.push_back({{}, fmt::format("help: pass `find_unused_parameters=True` to DistributedDataParallel, or make the "

@@ -11,17 +11,17 @@
 namespace ddplint::passes::rules {
 namespace {
 
-bool only_config(const Participation& part, const Guard& g) {
-  for (const Lit& l : g.literals()) {
-    if (part.atoms[static_cast<size_t>(l.atom)].provenance == Provenance::Varying) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
 void check_config_dependent_parameter_use(const RuleContext& ctx) {
   const Participation& part = ctx.participation;
+  auto only_config = [&](const Guard& guard) {
+    for (const Lit& l : guard.literals()) {
+      if (part.atoms[static_cast<size_t>(l.atom)].provenance != Provenance::Config) return false;
+    }
+    return true;
+  };
   for (const UseGroup& g : group_by_use(part, only_config)) {
     std::string cond_text = describe_guard(part, g.guard, [](const Atom&) { return true; });
     std::vector<Note> notes;
@@ -29,9 +29,9 @@ void check_config_dependent_parameter_use(const RuleContext& ctx) {
     for (const Lit& l : g.guard.literals()) {
       const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
       if (!noted.insert(l.atom).second) continue;
-      auto g = part.globals ? part.globals->find(a.global) : decltype(part.globals->end()){};
-      if (!a.global.empty() && part.globals && g != part.globals->end()) {
-        notes.push_back({g->second, fmt::format("`{}` is a module-level constant, set here", a.text)});
+      auto global = part.globals ? part.globals->find(a.global) : decltype(part.globals->end()){};
+      if (!a.global.empty() && part.globals && global != part.globals->end()) {
+        notes.push_back({global->second, fmt::format("`{}` is a module-level constant, set here", a.text)});
       } else if (a.flag && a.flag->def_span.valid()) {
         notes.push_back({a.flag->def_span, fmt::format("`self.{}` is set here and never changed after __init__: "
                                                        "a configuration constant", a.flag->name)});
