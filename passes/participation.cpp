@@ -1423,7 +1423,7 @@ bool ContextIndex::varies(const Atom& a) const {
   return varying_.count(key(a)) > 0;
 }
 
-Guard Participation::root_guard(const ParamFact& f) const {
+Guard Participation::guard_for(const ParamFact& f, bool only_root) const {
   const ModuleNode* owner = tree->find(f.param->path.substr(0, f.param->path.rfind('.') == std::string::npos
                                                                    ? 0
                                                                    : f.param->path.rfind('.')));
@@ -1437,7 +1437,7 @@ Guard Participation::root_guard(const ParamFact& f) const {
   };
   return f.dep.guard.filtered([&](const Lit& l) {
     const Atom& a = atoms[static_cast<size_t>(l.atom)];
-    if (a.owner != root) return false;
+    if (only_root && a.owner != root) return false;
     if (!a.nonnull_path.empty() && l.positive == a.nonnull_when) {
       if (path_under(f.param->path, a.nonnull_path)) return false;
       // `if self.cross_attn:` guarding `self.cross_attn_ln`, both built under the same condition.
@@ -1445,7 +1445,7 @@ Guard Participation::root_guard(const ParamFact& f) const {
       if (tested && !tested->built_when.empty() && built_under(tested->built_when)) return false;
     }
     // The condition __init__ built the module under: `if use_aux:` / `if self.use_aux:`.
-    std::string t = ir::normalize_condition(a.text, *root);
+    std::string t = ir::normalize_condition(a.text, a.owner ? *a.owner : *root);
     std::string holds = l.positive ? t : "not (" + t + ")";
     std::vector<std::string> lit{holds};
     if (a.flag && !a.flag_init_text.empty()) {

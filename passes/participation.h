@@ -67,7 +67,10 @@ struct Participation {
   /// The part of a fact's guard that the root class's own code decides, without
   /// conditions that are satisfied whenever the parameter exists (`self.x is not
   /// None` guarding self.x, the flag __init__ built it under).
-  Guard root_guard(const ParamFact& f) const;
+  Guard root_guard(const ParamFact& f) const { return guard_for(f, true); }
+  /// The whole guard, whoever's code holds the conditions, with the same filtering.
+  Guard model_guard(const ParamFact& f) const { return guard_for(f, false); }
+  Guard guard_for(const ParamFact& f, bool only_root) const;
 };
 
 Participation analyze_participation(const ir::Program& program, const ir::ClassInfo& root);

@@ -2,6 +2,7 @@
 
 #include "passes/rules/conditional_parameter_use.h"
 #include "passes/rules/config_dependent_parameter_use.h"
+#include "passes/rules/find_unused_parameters.h"
 #include "passes/rules/parameter_never_used.h"
 
 namespace ddplint::passes {
@@ -10,15 +11,21 @@ const std::vector<RuleInfo>& rule_table() {
   static const std::vector<RuleInfo> k = {
       {"DDP101", "conditional-parameter-use", Severity::Error,
        "trainable parameters get a gradient only on some iteration-varying paths of a training step",
-       FixAvailability::None, rules::check_conditional_parameter_use},
+       FixAvailability::None, rules::check_conditional_parameter_use, nullptr},
       {"DDP102", "parameter-never-used", Severity::Error,
-       "trainable parameters never get a gradient in training", FixAvailability::None,
-       rules::check_parameter_never_used},
+       "trainable parameters never get a gradient in training", FixAvailability::DisplayOnly,
+       rules::check_parameter_never_used, nullptr},
       {"DDP103", "config-dependent-parameter-use", Severity::Warning,
        "parameters are used only when a configuration constant holds, while the module is built either way",
-       FixAvailability::None, rules::check_config_dependent_parameter_use},
+       FixAvailability::DisplayOnly, rules::check_config_dependent_parameter_use, nullptr},
+      {"DDP201", "unnecessary-find-unused-parameters", Severity::Warning,
+       "`find_unused_parameters=True` on a model whose trainable parameters are all used on every path",
+       FixAvailability::Safe, nullptr, rules::check_unnecessary_find_unused_parameters},
+      {"DDP202", "missing-find-unused-parameters", Severity::Error,
+       "the wrapped model has parameters that skip steps, and the call does not pass `find_unused_parameters=True`",
+       FixAvailability::Safe, nullptr, rules::check_missing_find_unused_parameters},
       {"DDP901", "unreadable-input", Severity::Error, "a file that cannot be read or parsed",
-       FixAvailability::None, nullptr},
+       FixAvailability::None, nullptr, nullptr},
   };
   return k;
 }

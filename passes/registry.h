@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lint/diag/diagnostic.h"
+#include "passes/ddp_calls.h"
 #include "passes/participation.h"
 
 namespace ddplint::passes {
@@ -20,6 +21,21 @@ struct RuleContext {
   bool varies(const Atom& a) const { return context.varies(a); }
 };
 
+/// What a program-level rule reads: every class's facts, the DDP call sites.
+struct ProgramRuleContext {
+  const ir::Program& program;
+  const std::vector<Participation>& participations;
+  const ContextIndex& context;
+  const std::vector<DdpCall>& calls;
+  DiagnosticSink& sink;
+  const Participation* of(const ir::ClassInfo* c) const {
+    for (const auto& p : participations) {
+      if (p.root == c) return &p;
+    }
+    return nullptr;
+  }
+};
+
 enum class FixAvailability { None, DisplayOnly, Unsafe, Safe };
 
 struct RuleInfo {
@@ -28,7 +44,8 @@ struct RuleInfo {
   Severity severity;
   const char* summary;
   FixAvailability fix;
-  void (*run)(const RuleContext&);  ///< nullptr: reported elsewhere (DDP901 by the frontends)
+  void (*run)(const RuleContext&);  ///< per class; nullptr when not
+  void (*run_program)(const ProgramRuleContext&);  ///< once per run; nullptr when not
 };
 
 const std::vector<RuleInfo>& rule_table();

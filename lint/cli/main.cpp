@@ -13,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "fixers/apply.h"
 #include "lint/driver/driver.h"
 #include "lint/report/report.h"
 #include "passes/participation.h"
@@ -49,12 +50,17 @@ bool valid_pattern(const std::string& p) {
   return false;
 }
 
-int run_check(const std::vector<std::string>& paths, const std::string& format, const std::vector<std::string>& select,
-              const std::vector<std::string>& ignore, const std::string& color, bool quiet, bool exit_zero) {
+struct CheckFlags {
+  std::vector<std::string> paths, select, ignore;
+  std::string format = "text", color = "auto";
+  bool quiet = false, exit_zero = false, fix = false, unsafe = false, diff = false, verbose = false;
+};
+
+int run_check(const CheckFlags& f) {
   ddplint::driver::CheckOptions opt;
-  opt.paths = paths.empty() ? std::vector<std::string>{"."} : paths;
-  opt.select = split_codes(select);
-  opt.ignore = split_codes(ignore);
+  opt.paths = f.paths.empty() ? std::vector<std::string>{"."} : f.paths;
+  opt.select = split_codes(f.select);
+  opt.ignore = split_codes(f.ignore);
   for (const auto& list : {opt.select, opt.ignore}) {
     for (const auto& p : list) {
       if (!valid_pattern(p)) {
@@ -63,13 +69,43 @@ int run_check(const std::vector<std::string>& paths, const std::string& format, 
       }
     }
   }
+  size_t fixed = 0;
+  bool fix_errors = false;
+  if (f.fix || f.diff) {
+    auto outcome = ddplint::driver::compute_fixes(opt, f.unsafe);
+    if (!outcome.converged) {
+      std::cerr << "ddplint: internal error: fixes did not converge after 10 rounds; no file was changed\n";
+      return 2;
+    }
+    for (const auto& e : outcome.errors) std::cerr << "ddplint: " << e << "\n";
+    if (f.diff) {
+      for (const auto& [path, text] : outcome.fixed) {
+        std::cout << ddplint::fixers::unified_diff(path, outcome.original.at(path), text);
+      }
+      std::cerr << fmt::format("Would fix {} finding{}.\n", outcome.applied, outcome.applied == 1 ? "" : "s");
+      return outcome.fixed.empty() ? 0 : 1;
+    }
+    for (const auto& [path, text] : outcome.fixed) {
+      std::string error;
+      if (!ddplint::fixers::write_atomically(path, text, error)) {
+        std::cerr << "ddplint: error: " << error << "\n";
+        fix_errors = true;
+      }
+    }
+    if (!fix_errors) fixed = outcome.applied;
+  }
   auto result = ddplint::driver::check(opt);
-  if (format == "json") {
+  if (f.verbose) {
+    for (const auto& i : result.info) std::cerr << "ddplint: " << i << "\n";
+  }
+  if (f.format == "json") {
     ddplint::report::write_json(std::cout, result.diagnostics, *result.program);
   } else {
     ddplint::report::TextOptions t;
-    t.quiet = quiet;
-    t.color = color == "always" || (color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
+    t.quiet = f.quiet;
+    t.unsafe = f.unsafe;
+    t.fixed = fixed;
+    t.color = f.color == "always" || (f.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
     ddplint::report::write_text(std::cout, result.diagnostics, *result.program, result.files, t);
   }
   std::cout.flush();
@@ -77,7 +113,8 @@ int run_check(const std::vector<std::string>& paths, const std::string& format, 
     std::cerr << "ddplint: error: cannot write the report\n";
     return 2;
   }
-  return result.diagnostics.empty() || exit_zero ? 0 : 1;
+  if (fix_errors) return 1;
+  return result.diagnostics.empty() || f.exit_zero ? 0 : 1;
 }
 
 int run_lower(const std::string& file, const std::string& cls, const std::string& method) {
@@ -127,20 +164,22 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   auto* check = app.add_subcommand("check", "Lint Python files and folders");
-  std::vector<std::string> paths, select, ignore;
-  std::string format = "text", color = "auto";
-  bool quiet = false, exit_zero = false;
-  check->add_option("paths", paths, "Files or folders (default: .)");
-  check->add_option("--format", format, "Output format")->check(CLI::IsMember({"text", "json"}));
-  check->add_option("--select", select, "Only these codes or prefixes (comma-separated)")
+  CheckFlags cf;
+  check->add_option("paths", cf.paths, "Files or folders (default: .)");
+  check->add_option("--format", cf.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  check->add_option("--select", cf.select, "Only these codes or prefixes (comma-separated)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  check->add_option("--ignore", ignore, "Skip these codes or prefixes (comma-separated)")
+  check->add_option("--ignore", cf.ignore, "Skip these codes or prefixes (comma-separated)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  check->add_option("--color", color, "Colour the text output")->check(CLI::IsMember({"auto", "always", "never"}));
-  check->add_flag("-q,--quiet", quiet, "Print diagnostics only, no summary");
-  check->add_flag("--exit-zero", exit_zero, "Exit 0 even when diagnostics are reported");
+  check->add_option("--color", cf.color, "Colour the text output")->check(CLI::IsMember({"auto", "always", "never"}));
+  check->add_flag("-q,--quiet", cf.quiet, "Print diagnostics only, no summary");
+  check->add_flag("--exit-zero", cf.exit_zero, "Exit 0 even when diagnostics are reported");
+  check->add_flag("--fix", cf.fix, "Apply safe fixes (files are rewritten atomically)");
+  check->add_flag("--unsafe-fixes", cf.unsafe, "With --fix or --diff: also apply unsafe fixes");
+  check->add_flag("--diff", cf.diff, "Print the fixes as a unified diff; write nothing (exit 1 if there is one)");
+  check->add_flag("-v,--verbose", cf.verbose, "Say what could not be checked, and why (stderr)");
 
   auto* lower = app.add_subcommand("lower", "Print the ddplint IR of a file (TorchScript text form)");
   std::string lower_file, lower_class, lower_method;
@@ -160,7 +199,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   try {
-    if (*check) return run_check(paths, format, select, ignore, color, quiet, exit_zero);
+    if (*check) return run_check(cf);
     if (*lower) return run_lower(lower_file, lower_class, lower_method);
     if (*rules) return run_rules();
     if (*rule) return run_rule(rule_code);

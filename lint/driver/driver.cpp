@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <set>
 
+#include <fmt/format.h>
+
+#include "fixers/apply.h"
+#include "fixers/call_arguments.h"
 #include "lint/frontend/python/frontend.h"
+#include "passes/ddp_calls.h"
 #include "passes/participation.h"
 #include "passes/registry.h"
 
@@ -17,11 +22,16 @@ bool matches(const std::string& code, const std::vector<std::string>& patterns) 
   return false;
 }
 
-std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, DiagnosticSink& sink, size_t& files) {
+std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, DiagnosticSink& sink, size_t& files,
+                                  const std::map<std::string, std::string>* overlay = nullptr) {
   auto program = std::make_unique<ir::Program>();
   frontend::python::Frontend fe(*program, sink);
   auto sources = frontend::python::discover_sources(paths, sink);
-  for (const auto& s : sources) fe.add_file(s);
+  for (const auto& s : sources) {
+    auto it = overlay ? overlay->find(s) : decltype(overlay->end()){};
+    if (overlay && it != overlay->end()) fe.add_source(s, it->second);
+    else fe.add_file(s);
+  }
   files = sources.size();
   fe.lower();
   return program;
@@ -86,7 +96,7 @@ CheckResult lower(const std::vector<std::string>& paths) {
 CheckResult check(const CheckOptions& options) {
   CheckResult r;
   DiagnosticSink sink;
-  r.program = load(options.paths, sink, r.files);
+  r.program = load(options.paths, sink, r.files, options.overlay);
   const ir::Program& program = *r.program;
   // Every class first (context files too: they tell how reported classes are used),
   // then the rules, which read what the containing classes say (ContextIndex).
@@ -98,6 +108,11 @@ CheckResult check(const CheckOptions& options) {
     parts.push_back(std::move(part));
   }
   for (const auto& part : parts) context.add(part);  // after: the index keeps pointers
+  auto calls = passes::find_ddp_calls(program);
+  passes::ProgramRuleContext pctx{program, parts, context, calls, sink};
+  for (const auto& rule : passes::rule_table()) {
+    if (rule.run_program && is_selected(rule.code, options.select, options.ignore)) rule.run_program(pctx);
+  }
   for (const auto& part : parts) {
     const ir::ClassInfo& cls = *part.root;
     if (cls.file < 0 || !program.files[static_cast<size_t>(cls.file)].reported) continue;
@@ -120,7 +135,95 @@ CheckResult check(const CheckOptions& options) {
     return std::tie(a.path, a.span.line, a.span.col, a.code) < std::tie(b.path, b.span.line, b.span.col, b.code);
   });
   r.diagnostics = std::move(out);
+  r.info = std::move(sink.infos());
   return r;
+}
+
+}  // namespace ddplint::driver
+
+namespace ddplint::driver {
+
+bool fix_applies(const Diagnostic& d, bool unsafe) {
+  if (!d.fix || d.fix->edits.empty()) return false;
+  return d.fix->applicability == Applicability::Safe || (unsafe && d.fix->applicability == Applicability::Unsafe);
+}
+
+FixOutcome compute_fixes(const CheckOptions& options, bool unsafe) {
+  constexpr int kMaxRounds = 10;
+  FixOutcome out;
+  std::map<std::string, std::string> overlay;
+  std::set<std::tuple<std::string, std::string, uint32_t>> refused;  // (code, path, line)
+  CheckOptions opt = options;
+  opt.overlay = &overlay;
+  for (int round = 0;; ++round) {
+    CheckResult r = check(opt);
+    // Model-side fixes (DDP1xx) first: once they apply, the DDP call may no longer
+    // need changing, which the next round's check decides.
+    std::vector<const Diagnostic*> todo;
+    bool model_side = false;
+    for (const auto& d : r.diagnostics) {
+      if (!fix_applies(d, unsafe) || refused.count({d.code, d.path, d.span.line})) continue;
+      todo.push_back(&d);
+      model_side = model_side || d.code.rfind("DDP1", 0) == 0;
+    }
+    if (model_side) {
+      todo.erase(std::remove_if(todo.begin(), todo.end(), [](const Diagnostic* d) { return d->code.rfind("DDP1", 0) != 0; }),
+                 todo.end());
+    }
+    if (todo.empty()) break;
+    if (round == kMaxRounds) {
+      out.converged = false;
+      return out;
+    }
+    std::map<std::string, std::vector<const Diagnostic*>> by_file;
+    for (const Diagnostic* d : todo) by_file[d->path].push_back(d);
+    size_t applied_this_round = 0;
+    for (auto& [path, diags] : by_file) {
+      const ir::SourceFile* file = nullptr;
+      for (const auto& f : r.program->files) {
+        if (f.path == path) file = &f;
+      }
+      if (!file) continue;
+      if (!out.original.count(path)) out.original[path] = file->text;
+      std::string text = file->text;
+      // Non-overlapping fixes in one go; an overlapping one waits for the next round.
+      std::vector<Edit> edits;
+      std::vector<const Diagnostic*> taken;
+      for (const Diagnostic* d : diags) {
+        std::vector<Edit> trial = edits;
+        trial.insert(trial.end(), d->fix->edits.begin(), d->fix->edits.end());
+        std::string probe = text;
+        if (!fixers::apply_edits(probe, trial)) {
+          if (diags.size() == 1 || taken.empty()) {
+            refused.insert({d->code, d->path, d->span.line});
+            out.errors.push_back(fmt::format("{}:{}: {} fix overlaps another edit; not applied", path, d->span.line,
+                                             d->code));
+          }
+          continue;
+        }
+        edits = std::move(trial);
+        taken.push_back(d);
+      }
+      std::string fixed = text;
+      if (taken.empty() || !fixers::apply_edits(fixed, edits)) continue;
+      if (!fixers::parses_cleanly(fixed)) {
+        for (const Diagnostic* d : taken) {
+          refused.insert({d->code, d->path, d->span.line});
+          out.errors.push_back(fmt::format("{}:{}: {} fix would leave invalid syntax; not applied", path, d->span.line,
+                                           d->code));
+        }
+        continue;
+      }
+      overlay[path] = fixed;
+      applied_this_round += taken.size();
+    }
+    out.applied += applied_this_round;
+    if (applied_this_round == 0) break;  // everything left was refused
+  }
+  for (const auto& [path, text] : overlay) {
+    if (out.original[path] != text) out.fixed[path] = text;
+  }
+  return out;
 }
 
 }  // namespace ddplint::driver

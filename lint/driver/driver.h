@@ -1,6 +1,7 @@
 // The driver: files in, diagnostics out. Frontends, analyses and rules in order.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,8 @@ namespace ddplint::driver {
 
 struct CheckOptions {
   std::vector<std::string> paths;
+  /// Text to use instead of a file's bytes on disk (fixes computed but not written).
+  const std::map<std::string, std::string>* overlay = nullptr;
   std::vector<std::string> select;  ///< codes or prefixes ("DDP1"); empty = all
   std::vector<std::string> ignore;
 };
@@ -20,9 +23,23 @@ struct CheckResult {
   std::unique_ptr<ir::Program> program;
   std::vector<Diagnostic> diagnostics;  ///< sorted by path, line, column, code
   size_t files = 0;                     ///< Python files read
+  std::vector<std::string> info;        ///< --verbose messages
 };
 
 CheckResult check(const CheckOptions& options);
+
+/// Fixes computed in memory, round after round until nothing changes: nothing is
+/// written. Only changed files appear in `fixed`.
+struct FixOutcome {
+  std::map<std::string, std::string> original, fixed;  ///< path -> text
+  size_t applied = 0;
+  std::vector<std::string> errors;  ///< fixes refused (overlap, invalid result)
+  bool converged = true;
+};
+FixOutcome compute_fixes(const CheckOptions& options, bool unsafe);
+
+/// Whether a diagnostic's fix is applied with these settings.
+bool fix_applies(const Diagnostic& d, bool unsafe);
 
 /// Lowers `paths` without running rules (for `ddplint lower`).
 CheckResult lower(const std::vector<std::string>& paths);

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "lint/report/report.h"
@@ -49,6 +51,31 @@ void write_json(std::ostream& out, const std::vector<Diagnostic>& diags, const i
       notes.push_back(std::move(nj));
     }
     j["notes"] = std::move(notes);
+    if (d.fix) {
+      nlohmann::json fix;
+      fix["applicability"] = d.fix->applicability == Applicability::Safe     ? "safe"
+                             : d.fix->applicability == Applicability::Unsafe ? "unsafe"
+                                                                             : "display-only";
+      fix["title"] = d.fix->title;
+      nlohmann::json edits = nlohmann::json::array();
+      for (const auto& e : d.fix->edits) {
+        if (e.file < 0 || static_cast<size_t>(e.file) >= program.files.size()) continue;
+        const ir::SourceFile& f = program.files[static_cast<size_t>(e.file)];
+        auto pos = [&](uint32_t off) {
+          auto it = std::upper_bound(f.line_starts.begin(), f.line_starts.end(), off);
+          uint32_t line = static_cast<uint32_t>(it - f.line_starts.begin());
+          return std::make_pair(line, off - f.line_starts[line - 1] + 1);
+        };
+        auto [l1, c1] = pos(e.begin);
+        auto [l2, c2] = pos(e.end);
+        edits.push_back({{"path", f.path}, {"line", l1}, {"column", c1}, {"end_line", l2}, {"end_column", c2},
+                         {"content", e.content}});
+      }
+      fix["edits"] = std::move(edits);
+      j["fix"] = std::move(fix);
+    } else {
+      j["fix"] = nullptr;
+    }
     arr.push_back(std::move(j));
   }
   nlohmann::json doc;

@@ -11,7 +11,9 @@ namespace ddplint::report {
 
 struct TextOptions {
   bool color = false;
-  bool quiet = false;  ///< diagnostics only, no summary
+  bool quiet = false;   ///< diagnostics only, no summary
+  bool unsafe = false;  ///< --unsafe-fixes: unsafe fixes count as applicable
+  size_t fixed = 0;     ///< fixes applied by --fix, for the summary
 };
 
 void write_text(std::ostream& out, const std::vector<Diagnostic>& diags, const ir::Program& program, size_t files,

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "lint/driver/driver.h"
 #include "lint/report/report.h"
 #include "passes/registry.h"
 
@@ -47,13 +48,16 @@ std::string where(const Diagnostic& d, const ir::Span& s, const ir::Program& p) 
 void write_text(std::ostream& out, const std::vector<Diagnostic>& diags, const ir::Program& program, size_t files,
                 const TextOptions& options) {
   Palette c{options.color};
-  size_t errors = 0, warnings = 0;
+  size_t errors = 0, warnings = 0, fixable = 0, hidden = 0;
   for (const auto& d : diags) {
     const passes::RuleInfo* rule = passes::find_rule(d.code);
     bool error = !rule || rule->severity == Severity::Error;
     (error ? errors : warnings)++;
+    bool can_fix = driver::fix_applies(d, options.unsafe);
+    if (can_fix) ++fixable;
+    else if (driver::fix_applies(d, true)) ++hidden;
     out << c.bold() << where(d, d.span, program) << ":" << c.reset() << " " << (error ? c.red() : c.yellow())
-        << d.code << c.reset() << " " << d.message << "\n";
+        << d.code << c.reset() << (can_fix ? " [*]" : "") << " " << d.message << "\n";
     snippet(out, d.span, program, c);
     for (const auto& n : d.notes) {
       if (n.span.valid()) {
@@ -64,14 +68,24 @@ void write_text(std::ostream& out, const std::vector<Diagnostic>& diags, const i
         out << "  " << c.cyan() << "=" << c.reset() << " " << n.message << "\n";
       }
     }
+    if (d.fix && !can_fix) {
+      out << "  " << c.cyan() << "=" << c.reset() << " "
+          << (d.fix->applicability == Applicability::Unsafe ? "unsafe fix (--unsafe-fixes): " : "suggested fix: ")
+          << d.fix->title << "\n";
+    }
     out << "\n";
   }
   if (options.quiet) return;
+  if (options.fixed) out << fmt::format("Fixed {} finding{}.\n", options.fixed, options.fixed == 1 ? "" : "s");
   if (diags.empty()) {
     out << fmt::format("All checks passed ({} file{} checked).\n", files, files == 1 ? "" : "s");
   } else {
     out << fmt::format("Found {} error{} and {} warning{} in {} file{} checked.\n", errors, errors == 1 ? "" : "s",
                        warnings, warnings == 1 ? "" : "s", files, files == 1 ? "" : "s");
+    if (fixable) out << fmt::format("[*] {} fixable with the `--fix` option.\n", fixable);
+    if (hidden) {
+      out << fmt::format("{} more fix{} available with `--fix --unsafe-fixes`.\n", hidden, hidden == 1 ? "" : "es");
+    }
   }
 }
 

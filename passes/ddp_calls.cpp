@@ -1,0 +1,142 @@
+#include "passes/ddp_calls.h"
+
+#include <fmt/format.h>
+
+#include <functional>
+#include <set>
+
+namespace ddplint::passes {
+namespace {
+
+namespace kind = ir::kind;
+
+constexpr int kMaxDepth = 8;
+
+/// Methods and functions that hand back the model they are given.
+bool passes_model_through(const std::string& method) {
+  static const std::set<std::string> k = {"to", "cuda", "cpu", "half", "float", "double", "bfloat16", "train",
+                                          "eval", "requires_grad_", "share_memory", "apply", "type", "xpu"};
+  return k.count(method) > 0;
+}
+
+bool wraps_first_argument(const std::string& q) {
+  return q == "torch.compile" || q == "torch.nn.SyncBatchNorm.convert_sync_batchnorm" ||
+         q == "torch.jit.script" || q == "copy.deepcopy";
+}
+
+struct Resolver {
+  const ir::Program& program;
+
+  /// The class of the model value `v` holds; `why` says what stopped the search.
+  const ir::ClassInfo* resolve(const ir::Value* v, int depth, std::string& why) {
+    if (depth > kMaxDepth) {
+      why = "the model is built too many calls away";
+      return nullptr;
+    }
+    const ir::Node* d = v->node();
+    if (!d) {
+      why = fmt::format("the model comes in as the parameter `{}`", v->debug_name());
+      return nullptr;
+    }
+    if (d->is(kind::CallFunction)) {
+      if (const ir::ClassInfo* c = program.find_class(d->name)) return c;
+      if (wraps_first_argument(d->name) && !d->inputs().empty()) return resolve(d->input(0), depth + 1, why);
+      if (const ir::Function* f = program.find_function(d->name)) {
+        const auto& rets = f->graph->block()->returns();
+        if (!rets.empty()) return resolve(rets[0], depth + 1, why);
+      }
+      why = fmt::format("the model is built by `{}`, which ddplint cannot see into", d->name);
+      return nullptr;
+    }
+    if (d->kind().rfind("aten::", 0) == 0 && !d->inputs().empty() && passes_model_through(d->kind().substr(6))) {
+      return resolve(d->input(0), depth + 1, why);
+    }
+    if (d->is(kind::If)) {  // the same class on both paths
+      size_t i = 0;
+      while (i < d->outputs().size() && d->output(i) != v) ++i;
+      if (i < d->outputs().size()) {
+        std::string w1, w2;
+        const ir::ClassInfo* a = resolve(d->block(0)->returns()[i], depth + 1, w1);
+        const ir::ClassInfo* b = resolve(d->block(1)->returns()[i], depth + 1, w2);
+        if (a && a == b) return a;
+        if (a && !b && d->block(1)->returns()[i]->node() && d->block(1)->returns()[i]->node()->is(kind::Uninitialized)) {
+          return a;
+        }
+      }
+      why = "the model is chosen at run time between several classes";
+      return nullptr;
+    }
+    if (d->is(kind::Uninitialized)) {
+      why = "the model variable is not set on every path";
+      return nullptr;
+    }
+    why = fmt::format("the model comes from `{}`", d->text.empty() ? d->kind() : d->text);
+    return nullptr;
+  }
+};
+
+DdpKeyword keyword(const ir::Node& n, const std::string& name) {
+  DdpKeyword k;
+  for (size_t i = 0; i < n.inputs().size(); ++i) {
+    if (n.input_names()[i] != name) continue;
+    k.present = true;
+    const ir::Node* d = n.input(i)->node();
+    if (d) {
+      k.value_span = d->span();
+      k.text = d->text;
+      if (d->is(kind::Constant) && d->value && std::holds_alternative<bool>(*d->value)) {
+        k.literal = std::get<bool>(*d->value);
+      }
+    }
+  }
+  return k;
+}
+
+void scan(const ir::Block& b, const std::string& scope, const ir::Program& program, std::vector<DdpCall>& out) {
+  for (const auto& n : b.nodes()) {
+    if (n->is(kind::CallFunction) && is_ddp_constructor(n->name)) {
+      DdpCall c;
+      c.node = n.get();
+      c.span = n->span();
+      c.scope = scope;
+      const ir::Value* model = nullptr;
+      for (size_t i = 0; i < n->inputs().size(); ++i) {
+        if ((n->input_names()[i].empty() && !model) || n->input_names()[i] == "module") model = n->input(i);
+      }
+      if (model) {
+        Resolver r{program};
+        c.model = r.resolve(model, 0, c.unresolved_why);
+      } else {
+        c.unresolved_why = "the call passes no model";
+      }
+      c.find_unused_parameters = keyword(*n, "find_unused_parameters");
+      c.static_graph = keyword(*n, "static_graph");
+      c.gradient_as_bucket_view = keyword(*n, "gradient_as_bucket_view");
+      c.broadcast_buffers = keyword(*n, "broadcast_buffers");
+      out.push_back(std::move(c));
+    }
+    for (const auto& sub : n->blocks()) scan(*sub, scope, program, out);
+  }
+}
+
+}  // namespace
+
+bool is_ddp_constructor(const std::string& q) {
+  return q == "torch.nn.parallel.DistributedDataParallel" ||
+         q == "torch.nn.parallel.distributed.DistributedDataParallel" || q == "torch.nn.DistributedDataParallel";
+}
+
+std::vector<DdpCall> find_ddp_calls(const ir::Program& program) {
+  std::vector<DdpCall> out;
+  for (const auto& f : program.functions) {
+    std::string scope = f->qualified_name.substr(f->qualified_name.rfind('.') + 1);
+    if (f->module_body) scope = "<module>";
+    scan(*f->graph->block(), scope, program, out);
+  }
+  for (const auto& c : program.classes) {
+    for (const auto& m : c->methods) scan(*m->graph->block(), c->name + "." + m->name, program, out);
+  }
+  return out;
+}
+
+}  // namespace ddplint::passes

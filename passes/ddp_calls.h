@@ -1,0 +1,35 @@
+// DDP call sites: every construction of torch.nn.parallel.DistributedDataParallel in
+// the lowered code (functions, methods, module-level statements), its keyword
+// arguments, and the class of the model it wraps, followed through local
+// assignments, `.to()`/`.cuda()` chains and project functions that build the model.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lint/ir/ir.h"
+
+namespace ddplint::passes {
+
+struct DdpKeyword {
+  bool present = false;
+  std::optional<bool> literal;  ///< set when the value is a literal True/False
+  ir::Span value_span;          ///< the value expression
+  std::string text;             ///< its source text, for "cannot tell" messages
+};
+
+struct DdpCall {
+  const ir::Node* node = nullptr;  ///< the prim::CallFunction
+  ir::Span span;
+  std::string scope;               ///< "train.build", "train.<module>"
+  const ir::ClassInfo* model = nullptr;  ///< the wrapped model's class, when resolved
+  std::string unresolved_why;            ///< otherwise, why not
+  DdpKeyword find_unused_parameters, static_graph, gradient_as_bucket_view, broadcast_buffers;
+};
+
+std::vector<DdpCall> find_ddp_calls(const ir::Program& program);
+
+bool is_ddp_constructor(const std::string& qualified);
+
+}  // namespace ddplint::passes

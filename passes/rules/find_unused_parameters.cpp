@@ -1,0 +1,28 @@
+// What DDP201 and DDP202 share: how the wrapped model's parameters take part in a step.
+#include "passes/rules/find_unused_parameters.h"
+
+namespace ddplint::passes::rules {
+
+ModelUsage model_usage(const Participation& part, const ContextIndex& context) {
+  ModelUsage u;
+  u.truncated = part.truncated;
+  for (const auto& f : part.facts) {
+    if (!f.param->trainable) continue;
+    if (!f.param->known) u.opaque = true;
+    else ++u.trainable;
+    if (f.state == ParamFact::State::Always) continue;
+    if (f.state == ParamFact::State::Never) {
+      if (f.param->known) u.skipping.push_back(&f);
+      else u.truncated = true;  // cannot prove an unseen module is used
+      continue;
+    }
+    Guard g = part.model_guard(f);
+    if (g.always()) continue;
+    bool varies = false;
+    for (const Lit& l : g.literals()) varies = varies || context.varies(part.atoms[static_cast<size_t>(l.atom)]);
+    (varies ? u.skipping : u.config_dependent).push_back(&f);
+  }
+  return u;
+}
+
+}  // namespace ddplint::passes::rules
