@@ -51,6 +51,7 @@ struct Atom {
   std::string global;
   /// Loops whose iteration the condition depends on (it can differ per iteration).
   std::set<int> iter_loops;
+  const ir::Node* node = nullptr;  ///< the prim::If / prim::Loop / __getitem__ it comes from
 };
 
 struct Lit {

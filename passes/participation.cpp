@@ -223,6 +223,11 @@ class Interpreter {
         each.mod = c.get();
         each.each_element = false;
         AbsVal r = call_module(each, method, args, kwargs, at);
+        if (node != frame_->self) {  // used, from the caller's view, as "an element of the container"
+          for (auto& [p, d] : r.deps) {
+            if (path_under(p, c->path)) d.via = node->path;
+          }
+        }
         if (first) out = r;
         else add_deps(out.deps, r.deps);
         out.prov = join(out.prov, r.prov);
@@ -329,7 +334,7 @@ class Interpreter {
       for (auto& [p, d] : result.deps) {
         if (!path_under(p, node->path)) continue;
         d.use = at.span();
-        d.via = m.each_element ? node->parent ? node->parent->path : node->path : node->path;
+        d.via = node->path;
         d.scope = frame_->scope;
         d.guard = guard_and(d.guard, m.mod_guard);
       }
@@ -423,6 +428,7 @@ class Interpreter {
     a.owner = frame_->cls;
     a.scope = frame_->scope;
     a.span = n.span();
+    a.node = &n;
     out_.atoms.push_back(std::move(a));
     int id = static_cast<int>(out_.atoms.size()) - 1;
     atom_ids_[key] = id;
@@ -1195,6 +1201,22 @@ class Interpreter {
       }
       const AbsVal& t = val(n.block(0)->returns()[i]);
       const AbsVal& e = val(n.block(1)->returns()[i]);
+      const std::string& var = n.output(i)->debug_name();
+      if (frame_->cls == out_.root && !var.empty() && var != "return") {
+        auto& car = out_.carriers[&n];
+        // Only a variable both paths define can take a term on the skipping path.
+        auto defined = [](const ir::Value* v) { return !(v->node() && v->node()->is(kind::Uninitialized)); };
+        if (defined(n.block(1)->returns()[i])) {
+          for (const auto& [p, d] : t.deps) {
+            if (!e.deps.count(p)) car.then_only.emplace(p, var);
+          }
+        }
+        if (defined(n.block(0)->returns()[i])) {
+          for (const auto& [p, d] : e.deps) {
+            if (!t.deps.count(p)) car.else_only.emplace(p, var);
+          }
+        }
+      }
       set(n.output(i), join_branches(t, e, g, c));
     }
     return ok_then || ok_else;

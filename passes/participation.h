@@ -60,6 +60,12 @@ struct Participation {
   bool truncated = false;        ///< the interpretation hit its budget; findings are partial
   std::string method;            ///< the method analysed as the training step ("forward")
   const std::map<std::string, ir::Span>* globals = nullptr;  ///< the program's module-level names
+  /// For each prim::If of the root's code: which variable carries each parameter out
+  /// of only one branch (then / else) — where a model-side fix would add a term.
+  struct Carriers {
+    std::map<std::string, std::string> then_only, else_only;  ///< param path -> variable
+  };
+  std::map<const ir::Node*, Carriers> carriers;
   /// Other classes whose code ran inside this one's forward (as submodules).
   std::set<const ir::ClassInfo*> entered_classes;
 

@@ -11,7 +11,7 @@ const std::vector<RuleInfo>& rule_table() {
   static const std::vector<RuleInfo> k = {
       {"DDP101", "conditional-parameter-use", Severity::Error,
        "trainable parameters get a gradient only on some iteration-varying paths of a training step",
-       FixAvailability::None, rules::check_conditional_parameter_use, nullptr},
+       FixAvailability::Unsafe, rules::check_conditional_parameter_use, nullptr},
       {"DDP102", "parameter-never-used", Severity::Error,
        "trainable parameters never get a gradient in training", FixAvailability::DisplayOnly,
        rules::check_parameter_never_used, nullptr},

@@ -7,6 +7,7 @@
 
 #include <set>
 
+#include "fixers/zero_term.h"
 #include "passes/rules/common.h"
 
 namespace ddplint::passes::rules {
@@ -27,6 +28,30 @@ std::string why(const Atom& a, bool positive) {
   }
   return fmt::format("{} decides it, and can change from one iteration to the next (and between ranks)",
                      describe_literal(a, positive));
+}
+
+/// Unsafe: the skipping path touches the parameters with a zero-valued term. Only for
+/// one iteration-varying if-condition whose skipping path is explicit; otherwise the
+/// help note stays the advice.
+std::optional<Fix> model_side_fix(const RuleContext& ctx, const UseGroup& g, const std::string& term) {
+  const Participation& part = ctx.participation;
+  if (g.guard.terms().size() != 1 || g.guard.terms()[0].size() != 1) return std::nullopt;
+  const Lit& l = g.guard.terms()[0][0];
+  const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
+  if (a.kind != Atom::Kind::Branch || !a.node || !a.node->is(ir::kind::If) || !ctx.varies(a)) return std::nullopt;
+  auto car = part.carriers.find(a.node);
+  std::string var;
+  const std::string& param = g.facts.front()->param->path;
+  if (car != part.carriers.end()) {
+    const auto& side = l.positive ? car->second.then_only : car->second.else_only;
+    auto it = side.find(param);
+    if (it != side.end()) var = it->second;
+  }
+  const ir::Span& at = a.node->span();
+  if (at.file < 0) return std::nullopt;
+  auto e = fixers::zero_term_edit(ctx.program.files[static_cast<size_t>(at.file)], at.file, at, !l.positive, var, term);
+  if (!e) return std::nullopt;
+  return Fix{"Touch the skipped parameters with a zero-valued term", Applicability::Unsafe, {*e}};
 }
 
 }  // namespace
@@ -69,6 +94,7 @@ void check_conditional_parameter_use(const RuleContext& ctx) {
     d.notes.push_back({{}, fmt::format("help: pass `find_unused_parameters=True` to DistributedDataParallel, or make the "
                                        "skipping path add a zero-valued term of these parameters (`x = x + 0.0 * {}`)",
                                        term)});
+    d.fix = model_side_fix(ctx, g, term);
     ctx.sink.report(std::move(d));
   }
 }

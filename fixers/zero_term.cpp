@@ -1,0 +1,65 @@
+#include "fixers/zero_term.h"
+
+#include "lint/frontend/python/syntax.h"
+
+namespace ddplint::fixers {
+namespace {
+
+using frontend::python::Syntax;
+
+std::string indent_at(const std::string& text, uint32_t offset) {
+  uint32_t start = offset;
+  while (start > 0 && text[start - 1] != '\n') --start;
+  uint32_t end = start;
+  while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) ++end;
+  return text.substr(start, end - start);
+}
+
+}  // namespace
+
+std::optional<Edit> zero_term_edit(const ir::SourceFile& file, int file_index, const ir::Span& if_span,
+                                   bool skip_is_then, const std::string& var, const std::string& term) {
+  const std::string& text = file.text;
+  TSParser* parser = ts_parser_new();
+  ts_parser_set_language(parser, tree_sitter_python());
+  TSTree* tree = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  std::optional<Edit> out;
+  if (tree) {
+    TSNode n = ts_node_descendant_for_byte_range(ts_tree_root_node(tree), if_span.begin, if_span.begin);
+    while (!ts_node_is_null(n) && !(Syntax::is(n, "if_statement") && ts_node_start_byte(n) == if_span.begin)) {
+      n = ts_node_parent(n);
+    }
+    if (!ts_node_is_null(n)) {
+      Syntax syn(text, file_index);
+      std::string indent = indent_at(text, ts_node_start_byte(n));
+      bool has_else = !Syntax::fields(n, "alternative").empty();
+      auto body = Syntax::children(Syntax::field(n, "consequence"));
+      if (!skip_is_then && !has_else && !var.empty()) {
+        // `if c: x = x + f(x)` -> add `else: x = x + 0.0 * <term>`.
+        std::string add = "\n" + indent + "else:\n" + indent + "    " + var + " = " + var + " + 0.0 * " + term;
+        out = Edit{file_index, ts_node_end_byte(n), ts_node_end_byte(n), add};
+      } else if (skip_is_then && !body.empty()) {
+        TSNode last = body.back();
+        std::string stmt_indent = indent_at(text, ts_node_start_byte(last));
+        if (Syntax::is(last, "continue_statement") && !var.empty()) {
+          std::string add = var + " = " + var + " + 0.0 * " + term + "\n" + stmt_indent;
+          out = Edit{file_index, ts_node_start_byte(last), ts_node_start_byte(last), add};
+        } else if (Syntax::is(last, "return_statement")) {
+          auto k = Syntax::children(last);
+          if (k.size() == 1 && !Syntax::is(k[0], "expression_list") && !Syntax::is(k[0], "none")) {
+            bool simple = Syntax::is(k[0], "identifier") || Syntax::is(k[0], "attribute") || Syntax::is(k[0], "call") ||
+                          Syntax::is(k[0], "subscript");
+            std::string e = syn.text(k[0]);
+            out = Edit{file_index, ts_node_start_byte(k[0]), ts_node_end_byte(k[0]),
+                       (simple ? e : "(" + e + ")") + " + 0.0 * " + term};
+          }
+        }
+      }
+    }
+    ts_tree_delete(tree);
+  }
+  ts_parser_delete(parser);
+  return out;
+}
+
+}  // namespace ddplint::fixers
