@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <map>
 #include <set>
 
 namespace ddplint::passes {
@@ -119,7 +120,75 @@ void scan(const ir::Block& b, const std::string& scope, const ir::Program& progr
   }
 }
 
+/// Nodes of a graph in program order (blocks in place).
+void flatten(const ir::Block& b, std::vector<const ir::Node*>& out) {
+  for (const auto& n : b.nodes()) {
+    out.push_back(n.get());
+    for (const auto& sub : n->blocks()) flatten(*sub, out);
+  }
+}
+
+std::string memory_format_of(const ir::Node& n) {
+  for (size_t i = 1; i < n.inputs().size(); ++i) {
+    if (n.input_names()[i] == "memory_format" && n.input(i)->node()) return n.input(i)->node()->name;
+  }
+  return "";
+}
+
+void scan_conversions(const ir::Graph& g, const std::string& scope, const ir::Program& program,
+                      std::vector<LayoutConversion>& out) {
+  std::vector<const ir::Node*> nodes;
+  flatten(*g.block(), nodes);
+  // Values that hold a wrapped model, and which DDP call wrapped it.
+  std::map<const ir::Value*, std::pair<const ir::Node*, const ir::Value*>> wrapped;
+  for (const ir::Node* n : nodes) {
+    if (n->is(kind::CallFunction) && is_ddp_constructor(n->name) && !n->outputs().empty()) {
+      const ir::Value* model = nullptr;
+      for (size_t i = 0; i < n->inputs().size(); ++i) {
+        if ((n->input_names()[i].empty() && !model) || n->input_names()[i] == "module") model = n->input(i);
+      }
+      wrapped[n->output()] = {n, model};
+      if (model) wrapped[model] = {n, model};  // the same module object, after the wrap
+      continue;
+    }
+    if (n->kind() == "aten::to" && !n->inputs().empty()) {
+      std::string fmt_name = memory_format_of(*n);
+      const ir::Value* recv = n->input(0);
+      if (!fmt_name.empty()) {
+        LayoutConversion c;
+        c.node = n;
+        c.span = n->span();
+        c.scope = scope;
+        c.memory_format = fmt_name;
+        std::string why;
+        Resolver r{program};
+        auto w = wrapped.find(recv);
+        if (w != wrapped.end()) {
+          c.after_wrap = w->second.first;
+          c.wrapped_model_arg = w->second.second;
+          if (w->second.second) c.model = r.resolve(w->second.second, 0, why);
+        } else {
+          c.model = r.resolve(recv, 0, why);
+        }
+        out.push_back(c);
+      }
+      // `model = model.to(...)` after the wrap is still the wrapped model.
+      auto w = wrapped.find(recv);
+      if (w != wrapped.end() && !n->outputs().empty()) wrapped[n->output()] = w->second;
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<LayoutConversion> find_layout_conversions(const ir::Program& program) {
+  std::vector<LayoutConversion> out;
+  for (const auto& f : program.functions) {
+    scan_conversions(*f->graph, f->module_body ? "<module>" : f->qualified_name.substr(f->qualified_name.rfind('.') + 1),
+                     program, out);
+  }
+  return out;
+}
 
 bool is_ddp_constructor(const std::string& q) {
   return q == "torch.nn.parallel.DistributedDataParallel" ||

@@ -30,6 +30,20 @@ struct DdpCall {
 
 std::vector<DdpCall> find_ddp_calls(const ir::Program& program);
 
+/// `model.to(memory_format=...)` in the project's scripts and functions.
+struct LayoutConversion {
+  const ir::Node* node = nullptr;
+  ir::Span span;
+  std::string scope;
+  std::string memory_format;             ///< "torch.channels_last", ...
+  const ir::ClassInfo* model = nullptr;  ///< the converted model's class, when resolved
+  /// When the conversion comes after the model was wrapped in DDP: that call
+  /// (same function), and the node of its model argument.
+  const ir::Node* after_wrap = nullptr;
+  const ir::Value* wrapped_model_arg = nullptr;
+};
+std::vector<LayoutConversion> find_layout_conversions(const ir::Program& program);
+
 bool is_ddp_constructor(const std::string& qualified);
 
 }  // namespace ddplint::passes

@@ -127,6 +127,25 @@ std::optional<std::vector<std::string>> torch_nn_params(const std::string& quali
   return std::nullopt;
 }
 
+/// Whether a convolution's weight has size-1 dims, from its constructor arguments:
+/// a 1x1 kernel ([O, I, 1, 1]) or a depthwise one (groups == in_channels: [C, 1, k, k]).
+std::string size1_kernel(const ir::ModuleExpr& e) {
+  std::string n = last_segment(e.class_name);
+  if (n.rfind("Conv", 0) != 0 || n.find("Transpose") != std::string::npos) return "";
+  auto strip = [](std::string s) {
+    std::string out;
+    for (char c : s) {
+      if (c != ' ' && c != '(' && c != ')' && c != '[' && c != ']') out += c;
+    }
+    return out;
+  };
+  std::string k = strip(arg(e, "kernel_size", 2));
+  if (k == "1" || k == "1,1" || k == "1,1,1") return "1x1 kernel";
+  std::string groups = strip(arg(e, "groups", 6)), in = strip(arg(e, "in_channels", 0));
+  if (!groups.empty() && groups != "1" && groups == in) return "depthwise";
+  return "";
+}
+
 class Builder {
  public:
   explicit Builder(const ir::Program& p) : program_(p) {}
@@ -198,6 +217,7 @@ class Builder {
         } else if (auto ps = torch_nn_params(e.class_name, e)) {
           n->kind = ModuleNode::Kind::Leaf;
           for (const auto& p : *ps) add_param(*n, p, true, e.span);
+          if (ParamInfo* w = const_cast<ParamInfo*>(n->param("weight"))) w->size1_kernel = size1_kernel(e);
         } else {
           n->kind = ModuleNode::Kind::Opaque;
           n->why_opaque = "`" + last_segment(e.class_name) + "` is not a module ddplint knows";

@@ -23,6 +23,8 @@ struct ParamInfo {
   bool trainable = true;
   bool known = true;  ///< false: a stand-in for the unseen parameters of an opaque module
   bool optional = false;  ///< may be None (`nn.Parameter(...) if bias else None`)
+  /// For convolution weights with size-1 dims: "1x1 kernel" or "depthwise"; "" otherwise.
+  std::string size1_kernel;
   ir::Span def_span;
 };
 

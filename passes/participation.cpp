@@ -48,6 +48,11 @@ struct AbsVal {
   bool direct_param = false;   ///< exactly a parameter read (`self.bias`), not a computation
   bool from_shape = false;     ///< a size read off a tensor (`x.shape[1]`, `x.size(0)`): at least 1 in practice
   bool never_none = false;     ///< the result of an operation: a tensor or a number, never None
+  // Memory format of a tensor, when a conversion in the code fixed it.
+  enum class Layout { Unknown, Contiguous, ChannelsLast } layout = Layout::Unknown;
+  ir::Span layout_origin;            ///< the conversion that made it channels-last
+  std::string layout_text;
+  const ir::ClassInfo* layout_cls = nullptr;
   std::string bound_method;    ///< `self._forward` as a value: calling it runs that method
   // Containers and iterables.
   std::shared_ptr<AbsVal> elem;
@@ -366,6 +371,15 @@ class Interpreter {
       node->collect_params(ps);
     }
     for (const ParamInfo* p : ps) out.deps[p->path] = Dep{{}, at.span(), node->path, frame_->scope};
+    if (!args.empty()) {
+      carry_layout(out, args[0]);  // convolutions, norms, activations keep the input's format
+      const ParamInfo* w = node->param("weight");
+      if (w && !w->size1_kernel.empty() && w->trainable && args[0].layout == AbsVal::Layout::ChannelsLast &&
+          args[0].layout_origin.valid()) {
+        out_.layout_mixes.push_back({w, node->path, args[0].layout_origin, args[0].layout_text, args[0].layout_cls,
+                                     at.span()});
+      }
+    }
     return out;
   }
 
@@ -668,7 +682,15 @@ class Interpreter {
     if (n.inputs().size() <= from) out.prov = Provenance::Varying;
     out.from_shape = shaped && !other;  // `seq_len // 2`, `x.shape[1] * 4`
     out.never_none = true;
+    if (n.inputs().size() > from) carry_layout(out, val(n.input(from)));
     return out;
+  }
+
+  static void carry_layout(AbsVal& out, const AbsVal& in) {
+    out.layout = in.layout;
+    out.layout_origin = in.layout_origin;
+    out.layout_text = in.layout_text;
+    out.layout_cls = in.layout_cls;
   }
 
   AbsVal module_method(const AbsVal& recv, const std::string& method, const std::vector<AbsVal>& args,
@@ -1097,6 +1119,23 @@ class Interpreter {
       return v;
     }
     AbsVal v = generic(n, 0, op);
+    if (op == "contiguous" || op == "to") {
+      std::string fmt_name;
+      for (size_t i = 1; i < argc; ++i) {
+        if (n.input_names()[i] == "memory_format" && n.input(i)->node()) fmt_name = n.input(i)->node()->name;
+      }
+      if (fmt_name == "torch.channels_last" || fmt_name == "torch.channels_last_3d") {
+        v.layout = AbsVal::Layout::ChannelsLast;
+        v.layout_origin = n.span();
+        v.layout_text = n.text;
+        v.layout_cls = frame_->cls;
+      } else if (op == "contiguous" || fmt_name == "torch.contiguous_format") {
+        v.layout = AbsVal::Layout::Contiguous;
+      }
+    } else if (op == "permute" || op == "view" || op == "reshape" || op == "flatten" || op == "transpose" ||
+               op == "movedim" || op == "unsqueeze" || op == "squeeze" || op == "mean" || op == "sum") {
+      v.layout = AbsVal::Layout::Unknown;  // shape changes: strides are the op's own
+    }
     if (argc >= 1) {
       v.elem = in(0).elem;
       v.nullable_param = in(0).nullable_param;  // `b = b.to(x.dtype)`: None exactly when the parameter is

@@ -66,6 +66,17 @@ struct Participation {
     std::map<std::string, std::string> then_only, else_only;  ///< param path -> variable
   };
   std::map<const ir::Node*, Carriers> carriers;
+  /// A convolution whose weight has size-1 dims meets channels-last activations made
+  /// by a memory-format conversion in the model's own code (DDP303's facts).
+  struct LayoutMix {
+    const ParamInfo* weight = nullptr;
+    std::string module_path;  ///< the convolution
+    ir::Span conversion;      ///< where the activations became channels-last
+    std::string conversion_text;
+    const ir::ClassInfo* converted_in = nullptr;  ///< the class whose code converts
+    ir::Span use;
+  };
+  std::vector<LayoutMix> layout_mixes;
   /// Other classes whose code ran inside this one's forward (as submodules).
   std::set<const ir::ClassInfo*> entered_classes;
 

@@ -3,6 +3,8 @@
 #include "passes/rules/conditional_parameter_use.h"
 #include "passes/rules/config_dependent_parameter_use.h"
 #include "passes/rules/find_unused_parameters.h"
+#include "passes/rules/layout_changed_after_wrap.h"
+#include "passes/rules/mixed_memory_format_size1_kernels.h"
 #include "passes/rules/parameter_never_used.h"
 
 namespace ddplint::passes {
@@ -24,6 +26,12 @@ const std::vector<RuleInfo>& rule_table() {
       {"DDP202", "missing-find-unused-parameters", Severity::Error,
        "the wrapped model has parameters that skip steps, and the call does not pass `find_unused_parameters=True`",
        FixAvailability::Safe, nullptr, rules::check_missing_find_unused_parameters},
+      {"DDP301", "layout-changed-after-wrap", Severity::Warning,
+       "parameter strides change after the DDP wrap (the model's memory format converted after DDP(...))",
+       FixAvailability::Safe, nullptr, rules::check_layout_changed_after_wrap},
+      {"DDP303", "mixed-memory-format-size1-kernels", Severity::Warning,
+       "a conv weight with size-1 dims meets activations of another memory format",
+       FixAvailability::Unsafe, rules::check_mixed_memory_format_size1_kernels, nullptr},
       {"DDP901", "unreadable-input", Severity::Error, "a file that cannot be read or parsed",
        FixAvailability::None, nullptr, nullptr},
   };

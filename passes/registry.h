@@ -17,6 +17,8 @@ struct RuleContext {
   const Participation& participation;
   DiagnosticSink& sink;
   const ContextIndex& context;
+  /// Classes of models converted to channels-last before their wrap, with their submodules.
+  const std::set<const ir::ClassInfo*>* channels_last_models = nullptr;
   /// Iteration-varying, as far as the places the class is used tell (ContextIndex).
   bool varies(const Atom& a) const { return context.varies(a); }
 };
@@ -27,6 +29,7 @@ struct ProgramRuleContext {
   const std::vector<Participation>& participations;
   const ContextIndex& context;
   const std::vector<DdpCall>& calls;
+  const std::vector<LayoutConversion>& conversions;
   DiagnosticSink& sink;
   const Participation* of(const ir::ClassInfo* c) const {
     for (const auto& p : participations) {

@@ -109,14 +109,24 @@ CheckResult check(const CheckOptions& options) {
   }
   for (const auto& part : parts) context.add(part);  // after: the index keeps pointers
   auto calls = passes::find_ddp_calls(program);
-  passes::ProgramRuleContext pctx{program, parts, context, calls, sink};
+  auto conversions = passes::find_layout_conversions(program);
+  // Models converted to channels-last before their wrap: their weights are channels-last.
+  std::set<const ir::ClassInfo*> channels_last;
+  for (const auto& c : conversions) {
+    if (c.after_wrap || !c.model || c.memory_format.find("channels_last") == std::string::npos) continue;
+    channels_last.insert(c.model);
+    for (const auto& p : parts) {
+      if (p.root == c.model) channels_last.insert(p.entered_classes.begin(), p.entered_classes.end());
+    }
+  }
+  passes::ProgramRuleContext pctx{program, parts, context, calls, conversions, sink};
   for (const auto& rule : passes::rule_table()) {
     if (rule.run_program && is_selected(rule.code, options.select, options.ignore)) rule.run_program(pctx);
   }
   for (const auto& part : parts) {
     const ir::ClassInfo& cls = *part.root;
     if (cls.file < 0 || !program.files[static_cast<size_t>(cls.file)].reported) continue;
-    passes::RuleContext ctx{program, part, sink, context};
+    passes::RuleContext ctx{program, part, sink, context, &channels_last};
     for (const auto& rule : passes::rule_table()) {
       if (rule.run && is_selected(rule.code, options.select, options.ignore)) rule.run(ctx);
     }

@@ -1,0 +1,117 @@
+#include "fixers/layout.h"
+
+#include "lint/frontend/python/syntax.h"
+
+namespace ddplint::fixers {
+namespace {
+
+using frontend::python::Syntax;
+
+struct Parsed {
+  TSParser* parser = ts_parser_new();
+  TSTree* tree = nullptr;
+  explicit Parsed(const std::string& text) {
+    ts_parser_set_language(parser, tree_sitter_python());
+    tree = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  }
+  ~Parsed() {
+    if (tree) ts_tree_delete(tree);
+    ts_parser_delete(parser);
+  }
+  TSNode call_at(const ir::Span& s) const {
+    if (!tree) return TSNode{};
+    TSNode n = ts_node_descendant_for_byte_range(ts_tree_root_node(tree), s.begin, s.end);
+    while (!ts_node_is_null(n) &&
+           !(Syntax::is(n, "call") && ts_node_start_byte(n) == s.begin && ts_node_end_byte(n) == s.end)) {
+      n = ts_node_parent(n);
+    }
+    return n;
+  }
+};
+
+bool simple(TSNode n) {
+  return Syntax::is(n, "identifier") || Syntax::is(n, "attribute") || Syntax::is(n, "call") || Syntax::is(n, "subscript");
+}
+
+/// The keyword argument text `memory_format=...` of a call.
+std::string memory_format_arg(const Syntax& syn, TSNode call) {
+  for (TSNode a : Syntax::children(Syntax::field(call, "arguments"))) {
+    if (Syntax::is(a, "keyword_argument") && syn.text(Syntax::field(a, "name")) == "memory_format") return syn.text(a);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::optional<std::vector<Edit>> move_conversion_before_wrap(const ir::SourceFile& file, int file_index,
+                                                             const ir::Span& conversion, const ir::Span& ddp_call) {
+  const std::string& text = file.text;
+  Parsed p(text);
+  Syntax syn(text, file_index);
+  TSNode conv = p.call_at(conversion), wrap = p.call_at(ddp_call);
+  if (ts_node_is_null(conv) || ts_node_is_null(wrap)) return std::nullopt;
+  TSNode fn = Syntax::field(conv, "function");
+  if (!Syntax::is(fn, "attribute")) return std::nullopt;
+  std::string receiver = syn.text(Syntax::field(fn, "object"));
+  std::string fmt = memory_format_arg(syn, conv);
+  if (fmt.empty()) return std::nullopt;
+  // The model argument of the wrap.
+  TSNode model{};
+  bool found = false;
+  for (TSNode a : Syntax::children(Syntax::field(wrap, "arguments"))) {
+    if (Syntax::is(a, "keyword_argument")) {
+      if (syn.text(Syntax::field(a, "name")) == "module") {
+        model = Syntax::field(a, "value");
+        found = true;
+      }
+      continue;
+    }
+    if (!found) {
+      model = a;
+      found = true;
+    }
+  }
+  if (!found) return std::nullopt;
+  std::string m = syn.text(model);
+  std::vector<Edit> edits;
+  edits.push_back({file_index, ts_node_start_byte(model), ts_node_end_byte(model),
+                   (simple(model) ? m : "(" + m + ")") + ".to(" + fmt + ")"});
+  // `model = model.to(...)` or a bare `model.to(...)`: the statement goes; otherwise the
+  // conversion is replaced by its receiver.
+  TSNode parent = ts_node_parent(conv);
+  TSNode stmt = ts_node_parent(parent);
+  bool reassign = Syntax::is(parent, "assignment") && syn.text(Syntax::field(parent, "left")) == receiver &&
+                  Syntax::is(stmt, "expression_statement");
+  bool bare = Syntax::is(parent, "expression_statement");
+  if (reassign || bare) {
+    TSNode whole = bare ? parent : stmt;
+    uint32_t b = ts_node_start_byte(whole), e = ts_node_end_byte(whole);
+    uint32_t line_start = b;
+    while (line_start > 0 && (text[line_start - 1] == ' ' || text[line_start - 1] == '\t')) --line_start;
+    uint32_t line_end = e;
+    while (line_end < text.size() && (text[line_end] == ' ' || text[line_end] == '\t')) ++line_end;
+    bool alone = (line_start == 0 || text[line_start - 1] == '\n') && (line_end == text.size() || text[line_end] == '\n');
+    if (alone) {
+      edits.push_back({file_index, line_start, std::min<uint32_t>(line_end + 1, static_cast<uint32_t>(text.size())), ""});
+    } else {
+      edits.push_back({file_index, b, e, "pass"});
+    }
+  } else {
+    edits.push_back({file_index, ts_node_start_byte(conv), ts_node_end_byte(conv), receiver});
+  }
+  return edits;
+}
+
+std::optional<Edit> drop_conversion(const ir::SourceFile& file, int file_index, const ir::Span& conversion) {
+  Parsed p(file.text);
+  Syntax syn(file.text, file_index);
+  TSNode conv = p.call_at(conversion);
+  if (ts_node_is_null(conv)) return std::nullopt;
+  TSNode fn = Syntax::field(conv, "function");
+  if (!Syntax::is(fn, "attribute")) return std::nullopt;
+  TSNode obj = Syntax::field(fn, "object");
+  std::string r = syn.text(obj);
+  return Edit{file_index, ts_node_start_byte(conv), ts_node_end_byte(conv), r};
+}
+
+}  // namespace ddplint::fixers
