@@ -76,10 +76,29 @@ struct Resolver {
   }
 };
 
+/// Position of each keyword in DistributedDataParallel.__init__ (module is 0).
+int position_of(const std::string& name) {
+  if (name == "broadcast_buffers") return 4;
+  if (name == "find_unused_parameters") return 7;
+  if (name == "gradient_as_bucket_view") return 9;
+  if (name == "static_graph") return 10;
+  return -1;
+}
+
 DdpKeyword keyword(const ir::Node& n, const std::string& name) {
   DdpKeyword k;
+  int positional = 0;
   for (size_t i = 0; i < n.inputs().size(); ++i) {
-    if (n.input_names()[i] != name) continue;
+    const std::string& kw = n.input_names()[i];
+    if (kw == "**" && !k.present) k.maybe_in_kwargs = true;
+    bool here = kw == name;
+    if (kw.empty()) {
+      here = positional == position_of(name);
+      ++positional;
+      if (here) k.positional = true;
+    }
+    if (!here) continue;
+    k.maybe_in_kwargs = false;
     k.present = true;
     const ir::Node* d = n.input(i)->node();
     if (d) {

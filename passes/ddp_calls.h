@@ -17,6 +17,8 @@ struct DdpKeyword {
   std::optional<bool> literal;  ///< set when the value is a literal True/False
   ir::Span value_span;          ///< the value expression
   std::string text;             ///< its source text, for "cannot tell" messages
+  bool positional = false;      ///< passed by position: a fix cannot add it by name
+  bool maybe_in_kwargs = false; ///< not named, but the call passes **kwargs
 };
 
 struct DdpCall {

@@ -187,6 +187,7 @@ FixOutcome compute_fixes(const CheckOptions& options, bool unsafe) {
     }
     std::map<std::string, std::vector<const Diagnostic*>> by_file;
     for (const Diagnostic* d : todo) by_file[d->path].push_back(d);
+    size_t refused_before = refused.size();
     size_t applied_this_round = 0;
     for (auto& [path, diags] : by_file) {
       const ir::SourceFile* file = nullptr;
@@ -228,7 +229,9 @@ FixOutcome compute_fixes(const CheckOptions& options, bool unsafe) {
       applied_this_round += taken.size();
     }
     out.applied += applied_this_round;
-    if (applied_this_round == 0) break;  // everything left was refused
+    // Nothing applied: stop, unless fixes were refused this round (the next round
+    // goes on without them, e.g. to the call-site fixes held back for them).
+    if (applied_this_round == 0 && refused.size() == refused_before) break;
   }
   for (const auto& [path, text] : overlay) {
     if (out.original[path] != text) out.fixed[path] = text;

@@ -26,10 +26,10 @@ void check_missing_find_unused_parameters(const ProgramRuleContext& ctx) {
     if (fup.literal && *fup.literal) continue;  // needed, and passed
     ModelUsage u = model_usage(*part, ctx.context);
     if (u.skipping.empty()) continue;
-    if (fup.present && !fup.literal) {
+    if ((fup.present && !fup.literal) || (!fup.present && fup.maybe_in_kwargs)) {
       ctx.sink.info(fmt::format("{}:{}: find_unused_parameters={} cannot be checked statically; `{}` needs it True",
-                                ctx.program.files[static_cast<size_t>(call.span.file)].path, call.span.line, fup.text,
-                                call.model->name));
+                                ctx.program.files[static_cast<size_t>(call.span.file)].path, call.span.line,
+                                fup.present ? fup.text : "(in **kwargs)", call.model->name));
       continue;
     }
     Diagnostic d;
@@ -44,9 +44,9 @@ void check_missing_find_unused_parameters(const ProgramRuleContext& ctx) {
     }
     std::string first = d.symbols.empty() ? "" : attr_ref(d.symbols[0]);
     d.message = fmt::format(
-        "DistributedDataParallel wraps `{}`, where {} of {} trainable parameters get no gradient in some iterations "
-        "({}{}), but `find_unused_parameters` is {}: DDP fails with {} in the step after one is skipped",
-        call.model->name, u.skipping.size(), u.trainable, first, d.symbols.size() > 1 ? " and others" : "",
+        "DistributedDataParallel wraps `{}`, whose parameters in {}{} get no gradient in some iterations, but "
+        "`find_unused_parameters` is {}: DDP fails with {} in the step after one is skipped",
+        call.model->name, first, d.symbols.size() > 1 ? fmt::format(" and {} more", d.symbols.size() - 1) : "",
         fup.present ? "False" : "not set", kReductionError);
     std::set<std::pair<int, uint32_t>> noted;
     for (const ParamFact* f : u.skipping) {
@@ -55,11 +55,14 @@ void check_missing_find_unused_parameters(const ProgramRuleContext& ctx) {
       const ModuleNode* node = part->tree->find(f->param->path.substr(0, f->param->path.rfind('.')));
       ir::Span at = never ? (node && node->def_span.valid() ? node->def_span : f->param->def_span) : f->dep.use;
       if (!noted.insert({at.file, at.begin}).second) continue;
-      d.notes.push_back({at, never ? fmt::format("{} never gets a gradient here (DDP102)", attr_ref(f->param->path))
+      std::string owner = f->param->path.substr(0, f->param->path.rfind('.'));
+      d.notes.push_back({at, never ? fmt::format("{} never gets a gradient (DDP102)", attr_ref(owner.empty() ? f->param->path : owner))
                                    : fmt::format("{} is used only on some paths (DDP101)", attr_ref(f->dep.via))});
     }
     const ir::SourceFile& file = ctx.program.files[static_cast<size_t>(call.span.file)];
-    if (auto e = fixers::set_keyword(file, call.span.file, call.span, "find_unused_parameters", "True")) {
+    if (fup.positional) {
+      d.fix = Fix{"Pass `True` as find_unused_parameters", Applicability::DisplayOnly, {}};
+    } else if (auto e = fixers::set_keyword(file, call.span.file, call.span, "find_unused_parameters", "True")) {
       d.fix = Fix{"Pass `find_unused_parameters=True`", Applicability::Safe, {*e}};
     }
     ctx.sink.report(std::move(d));

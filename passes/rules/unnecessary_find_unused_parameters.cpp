@@ -14,6 +14,8 @@ void check_unnecessary_find_unused_parameters(const ProgramRuleContext& ctx) {
     if (!call.model) continue;  // reported by DDP202's --verbose line
     const Participation* part = ctx.of(call.model);
     if (!part || !fup.literal || !*fup.literal) continue;
+    // With static_graph=True DDP looks for unused parameters in the first iteration only.
+    if (call.static_graph.literal && *call.static_graph.literal) continue;
     ModelUsage u = model_usage(*part, ctx.context);
     if (!u.skipping.empty() || !u.config_dependent.empty() || u.truncated || u.trainable == 0) continue;
     Diagnostic d;
@@ -29,7 +31,9 @@ void check_unnecessary_find_unused_parameters(const ProgramRuleContext& ctx) {
                                                       u.trainable, call.model->name,
                                                       u.opaque ? " (some submodules ddplint cannot see into)" : "")});
     const ir::SourceFile& file = ctx.program.files[static_cast<size_t>(call.span.file)];
-    if (auto e = fixers::set_keyword(file, call.span.file, call.span, "find_unused_parameters", "False")) {
+    if (fup.positional) {
+      d.fix = Fix{"Pass `False` as find_unused_parameters", Applicability::DisplayOnly, {}};
+    } else if (auto e = fixers::set_keyword(file, call.span.file, call.span, "find_unused_parameters", "False")) {
       // Unseen submodules might skip parameters: then False would crash DDP.
       d.fix = Fix{"Set `find_unused_parameters=False`", u.opaque ? Applicability::Unsafe : Applicability::Safe, {*e}};
     }

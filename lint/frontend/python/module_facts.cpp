@@ -436,6 +436,20 @@ class FactsBuilder {
         auto args = Syntax::children(Syntax::field(n, "arguments"));
         if (!args.empty()) return eval_module(args[0], scope, depth + 1, optional);
       }
+      // A model built by a function outside the project (timm.create_model,
+      // torchvision.models.resnet50, AutoModel.from_pretrained): possibly a module,
+      // whose parameters ddplint cannot see. Taking it for configuration would let
+      // DDP201 call the model fully resolved.
+      {
+        std::string root = q[0] == '?' ? "" : q.substr(0, q.find('.'));
+        static const std::set<std::string> kPlain = {"torch", "builtins", "math", "numpy", "np", "random", "os",
+                                                     "sys", "collections", "functools", "itertools", "typing",
+                                                     "copy", "re", "json", "logging", "warnings", "einops",
+                                                     "dataclasses", "enum", "pathlib", "time", "inspect"};
+        if (!root.empty() && !kPlain.count(root) && !im_.index.find_global(q)) {
+          return opaque(n, fmt::format("built by `{}`, outside the project", syn_.dotted(fn)));
+        }
+      }
       // A class from outside the project and outside torch.nn (timm, a fork of a
       // block): a module whose parameters ddplint cannot see.
       std::string last = q.substr(q.rfind('.') + 1);
