@@ -33,7 +33,7 @@ bool simple(TSNode n) {
   return Syntax::is(n, "identifier") || Syntax::is(n, "attribute") || Syntax::is(n, "call") || Syntax::is(n, "subscript");
 }
 
-/// The keyword argument text `memory_format=...` of a call.
+/// The keyword argument text `memory_format=...` of a call, or "".
 std::string memory_format_arg(const Syntax& syn, TSNode call) {
   for (TSNode a : Syntax::children(Syntax::field(call, "arguments"))) {
     if (Syntax::is(a, "keyword_argument") && syn.text(Syntax::field(a, "name")) == "memory_format") return syn.text(a);
@@ -53,8 +53,9 @@ std::optional<std::vector<Edit>> move_conversion_before_wrap(const ir::SourceFil
   TSNode fn = Syntax::field(conv, "function");
   if (!Syntax::is(fn, "attribute")) return std::nullopt;
   std::string receiver = syn.text(Syntax::field(fn, "object"));
-  std::string fmt = memory_format_arg(syn, conv);
-  if (fmt.empty()) return std::nullopt;
+  if (memory_format_arg(syn, conv).empty()) return std::nullopt;
+  // All of the conversion's arguments move: `.to(rank, memory_format=...)` keeps `rank`.
+  std::string conversion_args = syn.text(Syntax::field(conv, "arguments"));
   // The model argument of the wrap.
   TSNode model{};
   bool found = false;
@@ -75,7 +76,7 @@ std::optional<std::vector<Edit>> move_conversion_before_wrap(const ir::SourceFil
   std::string m = syn.text(model);
   std::vector<Edit> edits;
   edits.push_back({file_index, ts_node_start_byte(model), ts_node_end_byte(model),
-                   (simple(model) ? m : "(" + m + ")") + ".to(" + fmt + ")"});
+                   (simple(model) ? m : "(" + m + ")") + ".to" + conversion_args});
   // `model = model.to(...)` or a bare `model.to(...)`: the statement goes; otherwise the
   // conversion is replaced by its receiver.
   TSNode parent = ts_node_parent(conv);

@@ -34,6 +34,8 @@ const std::vector<RuleInfo>& rule_table() {
        FixAvailability::Unsafe, rules::check_mixed_memory_format_size1_kernels, nullptr},
       {"DDP901", "unreadable-input", Severity::Error, "a file that cannot be read or parsed",
        FixAvailability::None, nullptr, nullptr},
+      {"DDP902", "unused-suppression", Severity::Warning, "a `# noqa: DDPxxx` comment that suppresses nothing",
+       FixAvailability::Safe, nullptr, nullptr},
   };
   return k;
 }

@@ -41,3 +41,38 @@ TEST(Registry, EveryCheckedRuleHasAFixture) {
     EXPECT_TRUE(found) << r.code << " has no testdata/rules/" << r.slug << ".*.py";
   }
 }
+
+namespace {
+
+/// The fenced ```python blocks under a page's `## heading`.
+std::string python_block(const std::string& page, const std::string& heading) {
+  size_t h = page.find("## " + heading);
+  if (h == std::string::npos) return "";
+  size_t next = page.find("\n## ", h + 3);
+  std::string section = page.substr(h, next == std::string::npos ? std::string::npos : next - h);
+  size_t open = section.find("```python\n");
+  if (open == std::string::npos) return "";
+  size_t close = section.find("\n```", open + 10);
+  return section.substr(open + 10, close == std::string::npos ? std::string::npos : close - open - 9);
+}
+
+}  // namespace
+
+TEST(RuleDocs, ExampleFiresAndUseInsteadDoesNot) {
+  for (const auto& r : passes::rule_table()) {
+    const std::string& page = docs::rule_pages().at(r.code);
+    std::string example = python_block(page, "Example");
+    std::string instead = python_block(page, "Use instead");
+    ASSERT_FALSE(example.empty()) << r.code << ": no python block under Example";
+    ASSERT_FALSE(instead.empty()) << r.code << ": no python block under Use instead";
+    test_util::TempDir dir;
+    auto fired = test_util::check_source(example, dir, "example.py");
+    bool hit = false;
+    for (const auto& d : fired.diagnostics) hit = hit || d.code == r.code;
+    EXPECT_TRUE(hit) << r.code << ": the page's Example does not trigger it";
+    auto clean = test_util::check_source(instead, dir, "use_instead.py");
+    for (const auto& d : clean.diagnostics) {
+      EXPECT_NE(d.code, r.code) << r.code << ": the page's Use instead still triggers it: " << d.message;
+    }
+  }
+}

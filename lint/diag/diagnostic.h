@@ -42,6 +42,7 @@ struct Diagnostic {
   std::string scope;                 ///< "Class.method", or "" at file level
   std::vector<Note> notes;
   std::optional<Fix> fix;
+  std::optional<Severity> severity;  ///< set from configuration; else the rule's default
 };
 
 /// Collects diagnostics from frontends and rules.

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "fixers/apply.h"
+#include "lint/driver/suppressions.h"
 #include "fixers/call_arguments.h"
 #include "lint/frontend/python/frontend.h"
 #include "passes/ddp_calls.h"
@@ -141,6 +142,8 @@ CheckResult check(const CheckOptions& options) {
     if (!seen.insert({d.code, d.path, d.span.begin, d.symbols}).second) continue;
     out.push_back(std::move(d));
   }
+  apply_suppressions(out, program, is_selected("DDP902", options.select, options.ignore));
+  for (auto& d : out) d.path = diagnostic_path(d, program);
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.path, a.span.line, a.span.col, a.code) < std::tie(b.path, b.span.line, b.span.col, b.code);
   });

@@ -261,6 +261,14 @@ struct SourceFile {
   std::string text;
   std::vector<uint32_t> line_starts;
   bool reported = true;     ///< false for files loaded only to resolve imports
+  struct Comment {
+    uint32_t line = 0;   ///< 1-based
+    uint32_t begin = 0;  ///< byte offset of the '#'
+    std::string text;    ///< with the leading '#'
+  };
+  std::vector<Comment> comments;  ///< for suppressions
+  /// Lines inside a simple statement that spans several: line -> the statement's first line.
+  std::map<uint32_t, uint32_t> statement_start;
 
   std::string_view line_text(uint32_t line) const;
 };

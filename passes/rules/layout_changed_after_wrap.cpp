@@ -22,8 +22,9 @@ void check_layout_changed_after_wrap(const ProgramRuleContext& ctx) {
     d.symbols = {c.model ? c.model->name : "model"};
     d.message = fmt::format(
         "{} changes memory format (`{}`) after it was wrapped in DistributedDataParallel: DDP's gradient buckets "
-        "keep the old strides, so every affected weight's gradient is copied through a strided view each step and "
-        "DDP warns \"Grad strides do not match bucket view strides\"; convert before wrapping",
+        "keep the old strides, so affected weights' gradients are copied through strided views (every step with "
+        "find_unused_parameters=True, until DDP rebuilds its buckets otherwise) and DDP warns \"Grad strides do "
+        "not match bucket view strides\"; convert before wrapping",
         model, c.memory_format);
     d.notes.push_back({c.after_wrap->span(), "wrapped here: DDP's bucket views take the parameters' strides now"});
     const ir::SourceFile& file = ctx.program.files[static_cast<size_t>(c.span.file)];

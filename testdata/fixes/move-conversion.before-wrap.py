@@ -20,3 +20,11 @@ def setup(rank):
     model = model.to(memory_format=torch.channels_last)
     # CHECK-FIXES: return model
     return model
+
+
+def setup_on_device(rank):
+    model = Net()
+    model = DDP(model, device_ids=[rank])
+    # CHECK-FIXES: model = DDP(model.to(rank, memory_format=torch.channels_last), device_ids=[rank])
+    model = model.to(rank, memory_format=torch.channels_last)
+    return model

@@ -67,13 +67,26 @@ TSNode first_error(TSNode root) {
 }
 
 /// The depth of the syntax tree, without recursion; stops counting past `limit`.
-uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest) {
+/// Walks the tree once, without recursion: its depth (stops counting past `limit`),
+/// its comments, and where multi-line simple statements start.
+uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest, ir::SourceFile& file) {
   TSTreeCursor c = ts_tree_cursor_new(root);
   uint32_t depth = 0, max_depth = 0;
   for (;;) {
+    TSNode cur = ts_tree_cursor_current_node(&c);
+    if (Syntax::is(cur, "comment")) {
+      uint32_t b = ts_node_start_byte(cur), e = ts_node_end_byte(cur);
+      file.comments.push_back({ts_node_start_point(cur).row + 1, b, file.text.substr(b, e - b)});
+    } else if (ts_node_is_named(cur) && std::strstr(ts_node_type(cur), "statement") &&
+               !Syntax::is(cur, "if_statement") && !Syntax::is(cur, "for_statement") &&
+               !Syntax::is(cur, "while_statement") && !Syntax::is(cur, "with_statement") &&
+               !Syntax::is(cur, "try_statement") && !Syntax::is(cur, "match_statement")) {
+      uint32_t first = ts_node_start_point(cur).row + 1, last = ts_node_end_point(cur).row + 1;
+      for (uint32_t l = first + 1; l <= last; ++l) file.statement_start.emplace(l, first);
+    }
     if (depth > max_depth) {
       max_depth = depth;
-      deepest = ts_tree_cursor_current_node(&c);
+      deepest = cur;
       if (max_depth > limit) break;
     }
     if (ts_tree_cursor_goto_first_child(&c)) {
@@ -174,7 +187,7 @@ bool Frontend::Impl::parse(const std::string& path, std::string text, bool repor
     return fail(at, fmt::format("syntax error: {}; this file was not linted", what));
   }
   TSNode deepest{};
-  if (tree_depth(root, kMaxTreeDepth, deepest) > kMaxTreeDepth) {
+  if (tree_depth(root, kMaxTreeDepth, deepest, sf) > kMaxTreeDepth) {
     Syntax syn(sf.text, index_of_file);
     ir::Span at = syn.span(deepest);
     ts_tree_delete(tree);
