@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <set>
 #include <nlohmann/json.hpp>
 
 #include "test_util.h"
@@ -96,6 +97,85 @@ TEST(Cli, NoColourWhenPiped) {
   EXPECT_EQ(r.out.find("\x1b["), std::string::npos);
   r = run("check --color always m.py", dir.path());
   EXPECT_NE(r.out.find("\x1b["), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// The parts of SARIF 2.1.0 a consumer (GitHub code scanning) requires, checked
+// against the spec's required properties: sarifLog.version/runs, run.tool.driver.name,
+// result.message.text, physicalLocation.artifactLocation.uri, region line/column >= 1,
+// fix.artifactChanges[].replacements[].deletedRegion.
+void expect_sarif_shape(const nlohmann::json& doc) {
+  ASSERT_EQ(doc["version"], "2.1.0");
+  ASSERT_TRUE(doc["runs"].is_array());
+  ASSERT_EQ(doc["runs"].size(), 1u);
+  const auto& run = doc["runs"][0];
+  const auto& driver = run["tool"]["driver"];
+  ASSERT_TRUE(driver["name"].is_string());
+  std::set<std::string> ids;
+  for (const auto& r : driver["rules"]) {
+    ASSERT_TRUE(r["id"].is_string());
+    ids.insert(r["id"]);
+    EXPECT_TRUE(r["helpUri"].is_string());
+    EXPECT_TRUE(r["shortDescription"]["text"].is_string());
+  }
+  ASSERT_TRUE(run["results"].is_array());
+  for (const auto& res : run["results"]) {
+    EXPECT_TRUE(ids.count(res["ruleId"].get<std::string>()));
+    EXPECT_EQ(driver["rules"][res["ruleIndex"].get<size_t>()]["id"], res["ruleId"]);
+    EXPECT_TRUE(res["message"]["text"].is_string());
+    EXPECT_TRUE(res["level"] == "error" || res["level"] == "warning");
+    const auto& pl = res["locations"][0]["physicalLocation"];
+    EXPECT_TRUE(pl["artifactLocation"]["uri"].is_string());
+    if (pl.contains("region")) {
+      EXPECT_GE(pl["region"]["startLine"].get<int>(), 1);
+      EXPECT_GE(pl["region"]["startColumn"].get<int>(), 1);
+    }
+    if (res.contains("logicalLocations")) ADD_FAILURE() << "logicalLocations belong inside a location";
+    EXPECT_TRUE(res["locations"][0]["logicalLocations"][0]["fullyQualifiedName"].is_string());
+    if (res.contains("fixes")) {
+      for (const auto& fx : res["fixes"]) {
+        EXPECT_TRUE(fx["description"]["text"].is_string());
+        for (const auto& ch : fx["artifactChanges"]) {
+          EXPECT_TRUE(ch["artifactLocation"]["uri"].is_string());
+          for (const auto& rep : ch["replacements"]) {
+            EXPECT_GE(rep["deletedRegion"]["startLine"].get<int>(), 1);
+            EXPECT_TRUE(rep["insertedContent"]["text"].is_string());
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(Cli, SarifGithubStatisticsAndOutputFile) {
+  std::string ex = source_dir() + "/examples/rgbd_seg";
+  Invocation r = run("check --format sarif .", ex);
+  EXPECT_EQ(r.rc, 1);
+  auto doc = nlohmann::json::parse(r.out);
+  expect_sarif_shape(doc);
+  EXPECT_GE(doc["runs"][0]["results"].size(), 2u);
+
+  r = run("check --format github .", ex);
+  EXPECT_NE(r.out.find("::error file=models/rgbd_encoder.py,line=58,col=28,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("title=DDP101 (conditional-parameter-use)::DDP101 "), std::string::npos) << r.out;
+
+  r = run("check --statistics .", ex);
+  EXPECT_NE(r.out.find("\tDDP101\tconditional-parameter-use"), std::string::npos) << r.out;
+
+  TempDir dir;
+  std::string out = dir.path() + "/report.json";
+  r = run("check --format json --output-file " + out + " .", ex);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NO_THROW(nlohmann::json::parse(read_file(out)));
+}
+
+TEST(Cli, OutputIsIdenticalAcrossRuns) {
+  std::string first = run("check --format json " + source_dir() + "/testdata").out;
+  for (int i = 0; i < 9; ++i) EXPECT_EQ(run("check --format json " + source_dir() + "/testdata").out, first);
 }
 
 }  // namespace

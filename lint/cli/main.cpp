@@ -8,7 +8,9 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -54,6 +56,8 @@ struct CheckFlags {
   std::vector<std::string> paths, select, ignore;
   std::string format = "text", color = "auto";
   bool quiet = false, exit_zero = false, fix = false, unsafe = false, diff = false, verbose = false;
+  bool statistics = false;
+  std::string output_file;
 };
 
 int run_check(const CheckFlags& f) {
@@ -98,20 +102,39 @@ int run_check(const CheckFlags& f) {
   if (f.verbose) {
     for (const auto& i : result.info) std::cerr << "ddplint: " << i << "\n";
   }
-  if (f.format == "json") {
-    ddplint::report::write_json(std::cout, result.diagnostics, *result.program);
+  std::ostringstream report;
+  if (f.statistics) {
+    ddplint::report::write_statistics(report, result.diagnostics);
+  } else if (f.format == "json") {
+    ddplint::report::write_json(report, result.diagnostics, *result.program);
+  } else if (f.format == "sarif") {
+    ddplint::report::write_sarif(report, result.diagnostics, *result.program, DDPLINT_VERSION);
+  } else if (f.format == "github") {
+    ddplint::report::write_github(report, result.diagnostics);
   } else {
     ddplint::report::TextOptions t;
     t.quiet = f.quiet;
     t.unsafe = f.unsafe;
     t.fixed = fixed;
-    t.color = f.color == "always" || (f.color == "auto" && isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"));
-    ddplint::report::write_text(std::cout, result.diagnostics, *result.program, result.files, t);
+    bool tty = f.output_file.empty() && isatty(STDOUT_FILENO);
+    t.color = f.color == "always" || (f.color == "auto" && tty && !std::getenv("NO_COLOR"));
+    ddplint::report::write_text(report, result.diagnostics, *result.program, result.files, t);
   }
-  std::cout.flush();
-  if (!std::cout) {
-    std::cerr << "ddplint: error: cannot write the report\n";
-    return 2;
+  if (!f.output_file.empty()) {
+    std::string error;
+    std::ofstream probe(f.output_file, std::ios::app);  // create it if missing, for the atomic write
+    probe.close();
+    if (!ddplint::fixers::write_atomically(f.output_file, report.str(), error)) {
+      std::cerr << "ddplint: error: " << error << "\n";
+      return 2;
+    }
+  } else {
+    std::cout << report.str();
+    std::cout.flush();
+    if (!std::cout) {
+      std::cerr << "ddplint: error: cannot write the report\n";
+      return 2;
+    }
   }
   if (fix_errors) return 1;
   return result.diagnostics.empty() || f.exit_zero ? 0 : 1;
@@ -166,7 +189,10 @@ int main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "Lint Python files and folders");
   CheckFlags cf;
   check->add_option("paths", cf.paths, "Files or folders (default: .)");
-  check->add_option("--format", cf.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  check->add_option("--format", cf.format, "Output format")
+      ->check(CLI::IsMember({"text", "json", "sarif", "github"}));
+  check->add_flag("--statistics", cf.statistics, "Print the number of findings per code instead");
+  check->add_option("--output-file,-o", cf.output_file, "Write the report to this file");
   check->add_option("--select", cf.select, "Only these codes or prefixes (comma-separated)")
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

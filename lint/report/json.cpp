@@ -35,7 +35,7 @@ void write_json(std::ostream& out, const std::vector<Diagnostic>& diags, const i
     nlohmann::json j = location(d.span, program, d.path);
     j["code"] = d.code;
     j["name"] = rule ? rule->slug : "";
-    j["severity"] = !rule || rule->severity == Severity::Error ? "error" : "warning";
+    j["severity"] = d.severity.value_or(rule ? rule->severity : Severity::Error) == Severity::Error ? "error" : "warning";
     j["message"] = d.message;
     std::string symbol;
     for (size_t i = 0; i < d.symbols.size(); ++i) symbol += (i ? ", " : "") + d.symbols[i];

@@ -51,7 +51,7 @@ void write_text(std::ostream& out, const std::vector<Diagnostic>& diags, const i
   size_t errors = 0, warnings = 0, fixable = 0, hidden = 0;
   for (const auto& d : diags) {
     const passes::RuleInfo* rule = passes::find_rule(d.code);
-    bool error = !rule || rule->severity == Severity::Error;
+    bool error = d.severity.value_or(rule ? rule->severity : Severity::Error) == Severity::Error;
     (error ? errors : warnings)++;
     bool can_fix = driver::fix_applies(d, options.unsafe);
     if (can_fix) ++fixable;
