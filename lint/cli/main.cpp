@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "fixers/apply.h"
+#include "lint/driver/config.h"
 #include "lint/driver/driver.h"
 #include "lint/report/report.h"
 #include "passes/participation.h"
@@ -44,20 +45,14 @@ std::vector<std::string> split_codes(const std::vector<std::string>& raw) {
   return out;
 }
 
-bool valid_pattern(const std::string& p) {
-  if (p == "ALL") return true;
-  for (const auto& r : ddplint::passes::rule_table()) {
-    if (std::string(r.code).rfind(p, 0) == 0) return true;
-  }
-  return false;
-}
+bool valid_pattern(const std::string& p) { return ddplint::driver::valid_code_pattern(p); }
 
 struct CheckFlags {
   std::vector<std::string> paths, select, ignore;
   std::string format = "text", color = "auto";
   bool quiet = false, exit_zero = false, fix = false, unsafe = false, diff = false, verbose = false;
   bool statistics = false;
-  std::string output_file;
+  std::string output_file, config;
 };
 
 int run_check(const CheckFlags& f) {
@@ -65,6 +60,7 @@ int run_check(const CheckFlags& f) {
   opt.paths = f.paths.empty() ? std::vector<std::string>{"."} : f.paths;
   opt.select = split_codes(f.select);
   opt.ignore = split_codes(f.ignore);
+  if (!f.config.empty()) opt.config = f.config;
   for (const auto& list : {opt.select, opt.ignore}) {
     for (const auto& p : list) {
       if (!valid_pattern(p)) {
@@ -77,6 +73,10 @@ int run_check(const CheckFlags& f) {
   bool fix_errors = false;
   if (f.fix || f.diff) {
     auto outcome = ddplint::driver::compute_fixes(opt, f.unsafe);
+    if (!outcome.config_error.empty()) {
+      std::cerr << "ddplint: error: " << outcome.config_error << "\n";
+      return 2;
+    }
     if (!outcome.converged) {
       std::cerr << "ddplint: internal error: fixes did not converge after 10 rounds; no file was changed\n";
       return 2;
@@ -99,6 +99,10 @@ int run_check(const CheckFlags& f) {
     if (!fix_errors) fixed = outcome.applied;
   }
   auto result = ddplint::driver::check(opt);
+  if (!result.config_error.empty()) {
+    std::cerr << "ddplint: error: " << result.config_error << "\n";
+    return 2;
+  }
   if (f.verbose) {
     for (const auto& i : result.info) std::cerr << "ddplint: " << i << "\n";
   }
@@ -206,6 +210,12 @@ int main(int argc, char** argv) {
   check->add_flag("--unsafe-fixes", cf.unsafe, "With --fix or --diff: also apply unsafe fixes");
   check->add_flag("--diff", cf.diff, "Print the fixes as a unified diff; write nothing (exit 1 if there is one)");
   check->add_flag("-v,--verbose", cf.verbose, "Say what could not be checked, and why (stderr)");
+  check->add_option("--config", cf.config, "Use this configuration file for every file");
+
+  auto* config = app.add_subcommand("config", "Print the effective settings for a file or folder");
+  std::string config_path = ".", config_file;
+  config->add_option("path", config_path, "A file or folder (default: .)");
+  config->add_option("--config", config_file, "Use this configuration file");
 
   auto* lower = app.add_subcommand("lower", "Print the ddplint IR of a file (TorchScript text form)");
   std::string lower_file, lower_class, lower_method;
@@ -226,6 +236,16 @@ int main(int argc, char** argv) {
   }
   try {
     if (*check) return run_check(cf);
+    if (*config) {
+      ddplint::driver::SettingsResolver r(config_file.empty() ? std::nullopt : std::optional<std::string>(config_file));
+      const ddplint::driver::Settings* s = r.for_path(config_path);
+      if (!s) {
+        std::cerr << "ddplint: error: " << r.error() << "\n";
+        return 2;
+      }
+      std::cout << ddplint::driver::describe_settings(*s);
+      return 0;
+    }
     if (*lower) return run_lower(lower_file, lower_class, lower_method);
     if (*rules) return run_rules();
     if (*rule) return run_rule(rule_code);

@@ -1,11 +1,13 @@
 #include "lint/driver/driver.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include <fmt/format.h>
 
 #include "fixers/apply.h"
+#include "lint/driver/config.h"
 #include "lint/driver/suppressions.h"
 #include "fixers/call_arguments.h"
 #include "lint/frontend/python/frontend.h"
@@ -24,10 +26,23 @@ bool matches(const std::string& code, const std::vector<std::string>& patterns) 
 }
 
 std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, DiagnosticSink& sink, size_t& files,
-                                  const std::map<std::string, std::string>* overlay = nullptr) {
+                                  const std::map<std::string, std::string>* overlay = nullptr,
+                                  SettingsResolver* settings = nullptr) {
   auto program = std::make_unique<ir::Program>();
   frontend::python::Frontend fe(*program, sink);
   auto sources = frontend::python::discover_sources(paths, sink);
+  if (settings) {
+    std::vector<std::string> kept;
+    for (const auto& s : sources) {
+      const Settings* st = settings->for_path(s);
+      if (st && st->excluded(s)) continue;
+      if (st) {
+        for (const auto& root : st->src) fe.add_search_root((std::filesystem::path(st->root) / root).string());
+      }
+      kept.push_back(s);
+    }
+    sources = std::move(kept);
+  }
   for (const auto& s : sources) {
     auto it = overlay ? overlay->find(s) : decltype(overlay->end()){};
     if (overlay && it != overlay->end()) fe.add_source(s, it->second);
@@ -97,7 +112,15 @@ CheckResult lower(const std::vector<std::string>& paths) {
 CheckResult check(const CheckOptions& options) {
   CheckResult r;
   DiagnosticSink sink;
-  r.program = load(options.paths, sink, r.files, options.overlay);
+  SettingsResolver settings(options.config);
+  for (const auto& p : options.paths) {
+    if (!settings.for_path(p)) {
+      r.config_error = settings.error();
+      r.program = std::make_unique<ir::Program>();
+      return r;
+    }
+  }
+  r.program = load(options.paths, sink, r.files, options.overlay, &settings);
   const ir::Program& program = *r.program;
   // Every class first (context files too: they tell how reported classes are used),
   // then the rules, which read what the containing classes say (ContextIndex).
@@ -135,14 +158,29 @@ CheckResult check(const CheckOptions& options) {
   std::vector<Diagnostic> out;
   std::set<std::tuple<std::string, std::string, uint32_t, std::vector<std::string>>> seen;
   for (auto& d : sink.diagnostics()) {
-    if (!is_selected(d.code, options.select, options.ignore)) continue;
     d.path = diagnostic_path(d, program);
+    const Settings* st = settings.for_path(d.path);
+    if (!st) {
+      r.config_error = settings.error();
+      return r;
+    }
+    if (!st->enabled(d.code, d.path, options.select, options.ignore)) continue;
+    auto sev = st->severity.find(d.code);
+    if (sev != st->severity.end()) d.severity = sev->second;
     // Files loaded only to resolve imports are not reported on.
     if (d.span.file >= 0 && !program.files[static_cast<size_t>(d.span.file)].reported && d.code != "DDP901") continue;
     if (!seen.insert({d.code, d.path, d.span.begin, d.symbols}).second) continue;
     out.push_back(std::move(d));
   }
   apply_suppressions(out, program, is_selected("DDP902", options.select, options.ignore));
+  // DDP902 findings follow the settings too.
+  out.erase(std::remove_if(out.begin(), out.end(),
+                           [&](const Diagnostic& d) {
+                             if (d.code != "DDP902") return false;
+                             const Settings* st = settings.for_path(diagnostic_path(d, program));
+                             return st && !st->enabled(d.code, diagnostic_path(d, program), options.select, options.ignore);
+                           }),
+            out.end());
   for (auto& d : out) d.path = diagnostic_path(d, program);
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.path, a.span.line, a.span.col, a.code) < std::tie(b.path, b.span.line, b.span.col, b.code);
@@ -170,6 +208,10 @@ FixOutcome compute_fixes(const CheckOptions& options, bool unsafe) {
   opt.overlay = &overlay;
   for (int round = 0;; ++round) {
     CheckResult r = check(opt);
+    if (!r.config_error.empty()) {
+      out.config_error = r.config_error;
+      return out;
+    }
     // Model-side fixes (DDP1xx) first: once they apply, the DDP call may no longer
     // need changing, which the next round's check decides.
     std::vector<const Diagnostic*> todo;

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ struct CheckOptions {
   std::vector<std::string> paths;
   /// Text to use instead of a file's bytes on disk (fixes computed but not written).
   const std::map<std::string, std::string>* overlay = nullptr;
+  /// --config PATH: one configuration for every file (else the nearest one up).
+  std::optional<std::string> config;
   std::vector<std::string> select;  ///< codes or prefixes ("DDP1"); empty = all
   std::vector<std::string> ignore;
 };
@@ -24,6 +27,7 @@ struct CheckResult {
   std::vector<Diagnostic> diagnostics;  ///< sorted by path, line, column, code
   size_t files = 0;                     ///< Python files read
   std::vector<std::string> info;        ///< --verbose messages
+  std::string config_error;             ///< a configuration file is invalid ("path:line: ...")
 };
 
 CheckResult check(const CheckOptions& options);
@@ -35,6 +39,7 @@ struct FixOutcome {
   size_t applied = 0;
   std::vector<std::string> errors;  ///< fixes refused (overlap, invalid result)
   bool converged = true;
+  std::string config_error;
 };
 FixOutcome compute_fixes(const CheckOptions& options, bool unsafe);
 

@@ -459,7 +459,9 @@ void Frontend::Impl::load_imported_files() {
         fs::path rel;
         for (size_t k = 0; k < n; ++k) rel /= parts[k];
         bool found = false;
-        for (const std::string& base : {u.root_dir, own_dir}) {
+        std::vector<std::string> bases{u.root_dir, own_dir};
+        bases.insert(bases.end(), search_roots.begin(), search_roots.end());
+        for (const std::string& base : bases) {
           if (base.empty()) continue;
           for (fs::path cand : {fs::path(base) / rel += ".py", fs::path(base) / rel / "__init__.py"}) {
             std::error_code ec;
@@ -480,6 +482,12 @@ void Frontend::Impl::load_imported_files() {
         if (found) break;
       }
     }
+  }
+}
+
+void Frontend::add_search_root(const std::string& dir) {
+  if (std::find(impl_->search_roots.begin(), impl_->search_roots.end(), dir) == impl_->search_roots.end()) {
+    impl_->search_roots.push_back(dir);
   }
 }
 

@@ -29,6 +29,8 @@ class Frontend {
   /// Parses in-memory text (tests).
   bool add_source(const std::string& path, std::string text, bool reported = true);
   void lower();
+  /// An extra folder imports are resolved from (configuration `src`).
+  void add_search_root(const std::string& dir);
 
   struct Impl;
 

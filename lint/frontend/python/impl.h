@@ -26,6 +26,7 @@ struct Frontend::Impl {
   std::map<std::string, int> module_memo;         ///< 0 computing, 1 yes, 2 no
   std::map<std::string, std::optional<ir::ModuleExpr>> returns_module_memo;
   std::set<std::string> returns_module_busy;
+  std::vector<std::string> search_roots;  ///< configuration `src`
 
   bool parse(const std::string& path, std::string text, bool reported);
   void index_unit(Unit& u);
