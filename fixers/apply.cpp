@@ -54,7 +54,12 @@ bool apply_edits(std::string& text, std::vector<Edit> edits) {
   return true;
 }
 
-bool write_atomically(const std::string& path, const std::string& text, std::string& error) {
+bool write_atomically(const std::string& given, const std::string& text, std::string& error) {
+  // Through a symlink, the file it points at is rewritten; the link stays.
+  std::error_code link_ec;
+  std::string path = std::filesystem::is_symlink(given, link_ec) ? std::filesystem::canonical(given, link_ec).string()
+                                                                 : given;
+  if (link_ec) path = given;
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) {
     error = fmt::format("cannot stat {}: {}", path, std::strerror(errno));

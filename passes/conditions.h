@@ -1,7 +1,7 @@
 // Condition atoms and guards, and how a condition is classified.
 //
-// A guard is a conjunction of literals over atoms: "this parameter reaches the
-// output only when `n_i > 0` holds". An atom is one condition met while
+// A guard is a condition over atoms, in disjunctive normal form: "this parameter
+// reaches the output only when `n_i > 0` holds". An atom is one condition met while
 // interpreting a graph: an If's condition, a loop that may run zero times, or a
 // module selected by a runtime key (`self.heads[task]`).
 //

@@ -206,6 +206,11 @@ std::vector<LayoutConversion> find_layout_conversions(const ir::Program& program
     scan_conversions(*f->graph, f->module_body ? "<module>" : f->qualified_name.substr(f->qualified_name.rfind('.') + 1),
                      program, out);
   }
+  for (const auto& c : program.classes) {  // a trainer's setup method
+    for (const auto& m : c->methods) {
+      if (m->name != "forward") scan_conversions(*m->graph, c->name + "." + m->name, program, out);
+    }
+  }
   return out;
 }
 

@@ -24,7 +24,7 @@ struct DdpKeyword {
 struct DdpCall {
   const ir::Node* node = nullptr;  ///< the prim::CallFunction
   ir::Span span;
-  std::string scope;               ///< "train.build", "train.<module>"
+  std::string scope;               ///< "build", "<module>", "Trainer.setup"
   const ir::ClassInfo* model = nullptr;  ///< the wrapped model's class, when resolved
   std::string unresolved_why;            ///< otherwise, why not
   DdpKeyword find_unused_parameters, static_graph, gradient_as_bucket_view, broadcast_buffers;

@@ -48,6 +48,7 @@ struct AbsVal {
   bool direct_param = false;   ///< exactly a parameter read (`self.bias`), not a computation
   bool from_shape = false;     ///< a size read off a tensor (`x.shape[1]`, `x.size(0)`): at least 1 in practice
   bool never_none = false;     ///< the result of an operation: a tensor or a number, never None
+  bool maybe_none = false;     ///< a module on some paths, None on others
   // Memory format of a tensor, when a conversion in the code fixed it.
   enum class Layout { Unknown, Contiguous, ChannelsLast } layout = Layout::Unknown;
   ir::Span layout_origin;            ///< the conversion that made it channels-last
@@ -127,6 +128,7 @@ struct Event {
 };
 
 struct Frame {
+  int id = 0;  ///< unique per call in one analysis (frames on the stack reuse addresses)
   const ModuleNode* self = nullptr;
   const ir::ClassInfo* cls = nullptr;  ///< the class whose code runs (owner of atoms)
   std::string scope;
@@ -176,6 +178,7 @@ class Interpreter {
       return std::nullopt;
     }
     Frame f;
+    f.id = ++frame_counter_;
     f.self = self;
     f.cls = cls;
     f.scope = scope;
@@ -419,12 +422,12 @@ class Interpreter {
   std::string condition_key(const Value* v, int depth = 0) {
     if (depth > 8) return "?";
     const Node* d = v->node();
-    if (!d) return fmt::format("%{}@{}", static_cast<const void*>(v), static_cast<const void*>(frame_));
+    if (!d) return fmt::format("%{}@{}", static_cast<const void*>(v), frame_->id);
     if (d->is(kind::Constant) && d->value) return ir::print_constant(*d->value);
     if (d->is(kind::If) || d->is(kind::Loop) || d->outputs().size() != 1 ||
         d->is(kind::CallFunction) || d->is(kind::CallMethod) || d->is(kind::CallValue)) {
       // Calls may return something new each time (random.random()).
-      return fmt::format("%{}@{}", static_cast<const void*>(v), static_cast<const void*>(frame_));
+      return fmt::format("%{}@{}", static_cast<const void*>(v), frame_->id);
     }
     std::string k = d->kind() + "[" + d->name + "](";
     for (const Value* in : d->inputs()) k += condition_key(in, depth + 1) + ",";
@@ -681,7 +684,12 @@ class Interpreter {
     }
     if (n.inputs().size() <= from) out.prov = Provenance::Varying;
     out.from_shape = shaped && !other;  // `seq_len // 2`, `x.shape[1] * 4`
-    out.never_none = true;
+    // Operators and tensor methods give tensors or numbers; a lookup (`batch.get("mask")`,
+    // `d.pop(k)`) or a call ddplint does not follow may give None.
+    static const std::set<std::string> kMaybeNone = {"aten::get", "aten::pop", "aten::setdefault", "aten::__getitem__",
+                                                     "prim::CallFunction", "prim::CallMethod", "ddplint::CallValue",
+                                                     "prim::TupleUnpack"};
+    out.never_none = !kMaybeNone.count(n.kind());
     if (n.inputs().size() > from) carry_layout(out, val(n.input(from)));
     return out;
   }
@@ -943,6 +951,11 @@ class Interpreter {
       return get_attr(args[0], fake);
     }
     if (q == "builtins.print" || q == "builtins.setattr") return AbsVal{};
+    // reversed(self.blocks), list(self.layers): the same modules, iterated.
+    if ((q == "builtins.reversed" || q == "builtins.list" || q == "builtins.tuple" || q == "builtins.iter") &&
+        args.size() == 1 && args[0].mod) {
+      return args[0];
+    }
     if (is_random_function(q)) return fresh();
     // torch.utils.checkpoint.checkpoint(self.block, x, ...) calls the block.
     if ((q == "torch.utils.checkpoint.checkpoint" || q == "checkpoint") && !args.empty() && args[0].mod) {
@@ -1055,7 +1068,7 @@ class Interpreter {
       if (a.cval && std::holds_alternative<ir::NoneConst>(*a.cval)) std::swap(subject, other);
       bool against_none = other->cval && std::holds_alternative<ir::NoneConst>(*other->cval);
       AbsVal v;
-      if (against_none && subject->mod) {
+      if (against_none && subject->mod && !subject->maybe_none) {
         if (!subject->mod->optional) return constant(isnot);
         v.prov = Provenance::Config;
         v.null_test = true;
@@ -1291,9 +1304,13 @@ class Interpreter {
       out.each_element = t.each_element;
       out.mod_guard = guard_or(t.mod_guard, e.mod_guard);
     } else if (t.mod && !e.mod && e.cval && std::holds_alternative<ir::NoneConst>(*e.cval)) {
-      out = t;  // `x = self.head if c else None`: the module where present
+      out = t;  // `x = self.head if c else None`: the module, present only when c holds
+      out.mod_guard = guard_and(t.mod_guard, g.when_true);
+      out.maybe_none = true;
     } else if (e.mod && !t.mod && t.cval && std::holds_alternative<ir::NoneConst>(*t.cval)) {
       out = e;
+      out.mod_guard = guard_and(e.mod_guard, g.when_false);
+      out.maybe_none = true;
     }
     if (t.elem) out.elem = t.elem;
     else if (e.elem) out.elem = e.elem;
@@ -1403,6 +1420,7 @@ class Interpreter {
   Frame* frame_ = nullptr;
   int calls_ = 0;
   int loop_counter_ = 0;
+  int frame_counter_ = 0;
   Deps root_escaped_;
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
   std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
@@ -1469,7 +1487,7 @@ void ContextIndex::build() const {
   // Only the outermost models are real contexts: a class that is itself a submodule
   // sees unknown arguments only because it was analysed alone.
   for (const Participation* p : parts_) {
-    if (used_as_child_.count(p->root)) continue;
+    if (used_as_child_.count(p->root) && !roots_.count(p->root)) continue;
     for (const Atom& a : p->atoms) {
       if (a.owner != p->root && a.provenance == Provenance::Varying) varying_.insert(key(a));
     }
@@ -1477,10 +1495,15 @@ void ContextIndex::build() const {
   built_ = true;
 }
 
+void ContextIndex::add_root(const ir::ClassInfo* c) {
+  roots_.insert(c);
+  built_ = false;
+}
+
 bool ContextIndex::varies(const Atom& a) const {
   if (a.provenance != Provenance::Varying) return false;
   if (!built_) build();
-  if (!used_as_child_.count(a.owner)) return true;
+  if (!used_as_child_.count(a.owner) || roots_.count(a.owner)) return true;
   return varying_.count(key(a)) > 0;
 }
 

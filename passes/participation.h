@@ -101,6 +101,8 @@ class ContextIndex {
  public:
   /// `p` must outlive the index.
   void add(const Participation& p);
+  /// A class wrapped by DDP itself: a model of its own, its analysis a real context.
+  void add_root(const ir::ClassInfo* c);
   bool varies(const Atom& a) const;
 
  private:
@@ -108,6 +110,7 @@ class ContextIndex {
     return {a.owner, a.span.file, a.span.begin, a.text};
   }
   std::vector<const Participation*> parts_;
+  std::set<const ir::ClassInfo*> roots_;
   mutable bool built_ = false;
   mutable std::set<const ir::ClassInfo*> used_as_child_;
   void build() const;

@@ -133,6 +133,9 @@ CheckResult check(const CheckOptions& options) {
   }
   for (const auto& part : parts) context.add(part);  // after: the index keeps pointers
   auto calls = passes::find_ddp_calls(program);
+  for (const auto& c : calls) {
+    if (c.model) context.add_root(c.model);
+  }
   auto conversions = passes::find_layout_conversions(program);
   // Models converted to channels-last before their wrap: their weights are channels-last.
   std::set<const ir::ClassInfo*> channels_last;
@@ -150,14 +153,30 @@ CheckResult check(const CheckOptions& options) {
   for (const auto& part : parts) {
     const ir::ClassInfo& cls = *part.root;
     if (cls.file < 0 || !program.files[static_cast<size_t>(cls.file)].reported) continue;
+    if (part.truncated) {  // partial facts would invent unused parameters
+      sink.info(fmt::format("{}: the analysis of `{}` stopped at its budget; its findings are skipped",
+                            program.files[static_cast<size_t>(cls.file)].path, cls.name));
+      continue;
+    }
     passes::RuleContext ctx{program, part, sink, context, &channels_last};
     for (const auto& rule : passes::rule_table()) {
       if (rule.run && is_selected(rule.code, options.select, options.ignore)) rule.run(ctx);
     }
   }
-  std::vector<Diagnostic> out;
+  // Suppressions first (on every finding, so that a `# noqa` for an ignored code is
+  // not "unused"), then the settings: select, ignore, per-file-ignores, severity.
+  std::vector<Diagnostic> all;
   std::set<std::tuple<std::string, std::string, uint32_t, std::vector<std::string>>> seen;
   for (auto& d : sink.diagnostics()) {
+    d.path = diagnostic_path(d, program);
+    // Files loaded only to resolve imports are not reported on.
+    if (d.span.file >= 0 && !program.files[static_cast<size_t>(d.span.file)].reported && d.code != "DDP901") continue;
+    if (!seen.insert({d.code, d.path, d.span.begin, d.symbols}).second) continue;
+    all.push_back(std::move(d));
+  }
+  apply_suppressions(all, program, true);
+  std::vector<Diagnostic> out;
+  for (auto& d : all) {
     d.path = diagnostic_path(d, program);
     const Settings* st = settings.for_path(d.path);
     if (!st) {
@@ -165,23 +184,15 @@ CheckResult check(const CheckOptions& options) {
       return r;
     }
     if (!st->enabled(d.code, d.path, options.select, options.ignore)) continue;
+    if (d.code == "DDP902") {  // a suppression of a code that is not enabled is not "unused"
+      bool any = false;
+      for (const auto& c : d.symbols) any = any || st->enabled(c, d.path, options.select, options.ignore);
+      if (!any) continue;
+    }
     auto sev = st->severity.find(d.code);
     if (sev != st->severity.end()) d.severity = sev->second;
-    // Files loaded only to resolve imports are not reported on.
-    if (d.span.file >= 0 && !program.files[static_cast<size_t>(d.span.file)].reported && d.code != "DDP901") continue;
-    if (!seen.insert({d.code, d.path, d.span.begin, d.symbols}).second) continue;
     out.push_back(std::move(d));
   }
-  apply_suppressions(out, program, is_selected("DDP902", options.select, options.ignore));
-  // DDP902 findings follow the settings too.
-  out.erase(std::remove_if(out.begin(), out.end(),
-                           [&](const Diagnostic& d) {
-                             if (d.code != "DDP902") return false;
-                             const Settings* st = settings.for_path(diagnostic_path(d, program));
-                             return st && !st->enabled(d.code, diagnostic_path(d, program), options.select, options.ignore);
-                           }),
-            out.end());
-  for (auto& d : out) d.path = diagnostic_path(d, program);
   std::stable_sort(out.begin(), out.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.path, a.span.line, a.span.col, a.code) < std::tie(b.path, b.span.line, b.span.col, b.code);
   });

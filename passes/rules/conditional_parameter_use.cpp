@@ -30,6 +30,12 @@ std::string why(const Atom& a, bool positive) {
                      describe_literal(a, positive));
 }
 
+/// "trunk.1.fc" -> "self.trunk[1].fc"
+std::string python_path(const std::string& path) {
+  std::string r = attr_ref(path);
+  return r.substr(1, r.size() - 2);
+}
+
 /// Unsafe: the skipping path touches the parameters with a zero-valued term. Only for
 /// one iteration-varying if-condition whose skipping path is explicit; otherwise the
 /// help note stays the advice.
@@ -88,7 +94,7 @@ void check_conditional_parameter_use(const RuleContext& ctx) {
         "`find_unused_parameters=True`",
         subject, describe_count(g.facts), cond_text, kReductionError);
     d.notes = std::move(notes);
-    std::string dotted = "self." + g.dep.via;  // for elements: the whole container
+    std::string dotted = python_path(g.dep.via);  // for elements: the whole container
     std::string term = part.tree->find(g.dep.via) ? fmt::format("sum(p.sum() for p in {}.parameters())", dotted)
                                                   : fmt::format("{}.sum()", dotted);
     d.notes.push_back({{}, fmt::format("help: pass `find_unused_parameters=True` to DistributedDataParallel, or make the "

@@ -3,6 +3,7 @@
 // does not pass find_unused_parameters=True. The reducer then waits for their
 // gradients and the next iteration fails with "Expected to have finished reduction
 // in the prior iteration".
+#include <algorithm>
 #include <set>
 
 #include "fixers/call_arguments.h"
@@ -25,6 +26,12 @@ void check_missing_find_unused_parameters(const ProgramRuleContext& ctx) {
     const auto& fup = call.find_unused_parameters;
     if (fup.literal && *fup.literal) continue;  // needed, and passed
     ModelUsage u = model_usage(*part, ctx.context);
+    // static_graph=True copes with parameters unused in every iteration alike.
+    if (call.static_graph.literal && *call.static_graph.literal) {
+      u.skipping.erase(std::remove_if(u.skipping.begin(), u.skipping.end(),
+                                      [](const ParamFact* f) { return f->state == ParamFact::State::Never; }),
+                       u.skipping.end());
+    }
     if (u.skipping.empty()) continue;
     if ((fup.present && !fup.literal) || (!fup.present && fup.maybe_in_kwargs)) {
       ctx.sink.info(fmt::format("{}:{}: find_unused_parameters={} cannot be checked statically; `{}` needs it True",

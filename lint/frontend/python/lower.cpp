@@ -437,7 +437,7 @@ class Lowerer {
         if (v != first || !v) same = false;
       }
       auto prior = before.find(name);
-      // One block (a no_grad region): a value it defines must leave through an output.
+      // A single block: a value it defines must leave through an output.
       if (same && blocks.size() == 1 && (prior == before.end() || prior->second != first)) same = false;
       if (same && first) {
         out[name] = first;

@@ -446,7 +446,14 @@ class FactsBuilder {
                                                      "sys", "collections", "functools", "itertools", "typing",
                                                      "copy", "re", "json", "logging", "warnings", "einops",
                                                      "dataclasses", "enum", "pathlib", "time", "inspect"};
-        if (!root.empty() && !kPlain.count(root) && !im_.index.find_global(q)) {
+        static const std::set<std::string> kZoos = {"torchvision", "timm", "transformers", "diffusers", "torchaudio",
+                                                    "open_clip", "segmentation_models_pytorch", "detectron2",
+                                                    "mmdet", "mmseg", "mmcv", "torchtext", "lightly", "peft"};
+        std::string fname = q.substr(q.rfind('.') + 1);
+        bool factory = kZoos.count(root) || fname == "from_pretrained" || fname.rfind("create_", 0) == 0 ||
+                       fname.rfind("build_", 0) == 0 || fname.find("model") != std::string::npos ||
+                       fname.find("backbone") != std::string::npos || fname.find("encoder") != std::string::npos;
+        if (!root.empty() && !kPlain.count(root) && !im_.index.find_global(q) && factory) {
           return opaque(n, fmt::format("built by `{}`, outside the project", syn_.dotted(fn)));
         }
       }
