@@ -21,6 +21,11 @@ inline std::string read_file(const std::string& path) {
   return ss.str();
 }
 
+inline void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary);
+  out << text;
+}
+
 /// A temporary folder removed at the end of the test.
 class TempDir {
  public:
