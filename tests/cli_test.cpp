@@ -173,9 +173,32 @@ TEST(Cli, SarifGithubStatisticsAndOutputFile) {
   EXPECT_NO_THROW(nlohmann::json::parse(read_file(out)));
 }
 
-TEST(Cli, OutputIsIdenticalAcrossRuns) {
-  std::string first = run("check --format json " + source_dir() + "/testdata").out;
-  for (int i = 0; i < 9; ++i) EXPECT_EQ(run("check --format json " + source_dir() + "/testdata").out, first);
+TEST(Cli, OutputIsIdenticalAcrossRunsAndThreadCounts) {
+  std::string first = run("check --format json -j 1 " + source_dir() + "/testdata").out;
+  ASSERT_FALSE(first.empty());
+  for (int threads : {1, 2}) {
+    for (int i = 0; i < 10; ++i) {
+      EXPECT_EQ(run("check --format json -j " + std::to_string(threads) + " " + source_dir() + "/testdata").out, first)
+          << "threads " << threads << ", run " << i;
+    }
+  }
+}
+
+TEST(Cli, GitignoreIsRespected) {
+  TempDir dir;
+  std::string bad = "import torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                    "        self.b = nn.Linear(2, 2)\n\n    def forward(self, x):\n        return x\n";
+  dir.write("generated/m.py", bad);
+  dir.write("src/keep.py", bad);
+  dir.write("src/skip_me.py", bad);
+  dir.write(".gitignore", "generated/\n");
+  dir.write("src/.gitignore", "skip_*.py\n");
+  Invocation r = run("check -q .", dir.path());
+  EXPECT_NE(r.out.find("keep.py"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("generated"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("skip_me.py"), std::string::npos) << r.out;
+  r = run("check -q --no-respect-gitignore .", dir.path());
+  EXPECT_NE(r.out.find("skip_me.py"), std::string::npos) << r.out;
 }
 
 }  // namespace

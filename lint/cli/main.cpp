@@ -53,6 +53,8 @@ struct CheckFlags {
   bool quiet = false, exit_zero = false, fix = false, unsafe = false, diff = false, verbose = false;
   bool statistics = false;
   std::string output_file, config;
+  unsigned threads = 0;
+  bool no_gitignore = false;
 };
 
 int run_check(const CheckFlags& f) {
@@ -61,6 +63,8 @@ int run_check(const CheckFlags& f) {
   opt.select = split_codes(f.select);
   opt.ignore = split_codes(f.ignore);
   if (!f.config.empty()) opt.config = f.config;
+  opt.threads = f.threads;
+  opt.respect_gitignore = !f.no_gitignore;
   for (const auto& list : {opt.select, opt.ignore}) {
     for (const auto& p : list) {
       if (!valid_pattern(p)) {
@@ -211,6 +215,8 @@ int main(int argc, char** argv) {
   check->add_flag("--diff", cf.diff, "Print the fixes as a unified diff; write nothing (exit 1 if there is one)");
   check->add_flag("-v,--verbose", cf.verbose, "Say what could not be checked, and why (stderr)");
   check->add_option("--config", cf.config, "Use this configuration file for every file");
+  check->add_flag("--no-respect-gitignore", cf.no_gitignore, "Lint files .gitignore files exclude too");
+  check->add_option("--threads,-j", cf.threads, "Parse and analyse on this many threads (default: one per core)");
 
   auto* config = app.add_subcommand("config", "Print the effective settings for a file or folder");
   std::string config_path = ".", config_file;

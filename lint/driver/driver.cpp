@@ -1,8 +1,14 @@
 #include "lint/driver/driver.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <set>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -27,10 +33,11 @@ bool matches(const std::string& code, const std::vector<std::string>& patterns) 
 
 std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, DiagnosticSink& sink, size_t& files,
                                   const std::map<std::string, std::string>* overlay = nullptr,
-                                  SettingsResolver* settings = nullptr) {
+                                  SettingsResolver* settings = nullptr, unsigned threads = 1,
+                                  bool respect_gitignore = true) {
   auto program = std::make_unique<ir::Program>();
   frontend::python::Frontend fe(*program, sink);
-  auto sources = frontend::python::discover_sources(paths, sink);
+  auto sources = frontend::python::discover_sources(paths, sink, respect_gitignore);
   if (settings) {
     std::vector<std::string> kept;
     for (const auto& s : sources) {
@@ -43,11 +50,7 @@ std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, Diagnos
     }
     sources = std::move(kept);
   }
-  for (const auto& s : sources) {
-    auto it = overlay ? overlay->find(s) : decltype(overlay->end()){};
-    if (overlay && it != overlay->end()) fe.add_source(s, it->second);
-    else fe.add_file(s);
-  }
+  fe.add_files(sources, threads, overlay);
   files = sources.size();
   fe.lower();
   return program;
@@ -120,16 +123,42 @@ CheckResult check(const CheckOptions& options) {
       return r;
     }
   }
-  r.program = load(options.paths, sink, r.files, options.overlay, &settings);
+  unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  r.program = load(options.paths, sink, r.files, options.overlay, &settings, threads, options.respect_gitignore);
   const ir::Program& program = *r.program;
   // Every class first (context files too: they tell how reported classes are used),
   // then the rules, which read what the containing classes say (ContextIndex).
+  // Classes are analysed in parallel; results keep the classes' order.
+  std::vector<passes::Participation> analysed(program.classes.size());
+  {
+    std::atomic<size_t> next{0}, done{0};
+    auto work = [&]() {
+      for (size_t i = next++; i < program.classes.size(); i = next++) {
+        analysed[i] = passes::analyze_participation(program, *program.classes[i]);
+        ++done;
+      }
+    };
+    std::vector<std::thread> pool;
+    unsigned n = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(program.classes.size())));
+    for (unsigned t = 0; t < n; ++t) pool.emplace_back(work);
+    // A progress line on a terminal, for runs that take more than a second.
+    bool tty = isatty(STDERR_FILENO) != 0 && !options.quiet_progress;
+    auto start = std::chrono::steady_clock::now();
+    bool shown = false;
+    while (tty && done < program.classes.size()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (std::chrono::steady_clock::now() - start > std::chrono::seconds(1)) {
+        std::fprintf(stderr, "\rddplint: analysed %zu/%zu classes", done.load(), program.classes.size());
+        shown = true;
+      }
+    }
+    for (auto& t : pool) t.join();
+    if (shown) std::fprintf(stderr, "\r\033[K");
+  }
   std::vector<passes::Participation> parts;
   passes::ContextIndex context;
-  for (const auto& cls : program.classes) {
-    passes::Participation part = passes::analyze_participation(program, *cls);
-    if (!part.analyzed) continue;
-    parts.push_back(std::move(part));
+  for (auto& part : analysed) {
+    if (part.analyzed) parts.push_back(std::move(part));
   }
   for (const auto& part : parts) context.add(part);  // after: the index keeps pointers
   auto calls = passes::find_ddp_calls(program);

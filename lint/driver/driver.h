@@ -18,6 +18,9 @@ struct CheckOptions {
   const std::map<std::string, std::string>* overlay = nullptr;
   /// --config PATH: one configuration for every file (else the nearest one up).
   std::optional<std::string> config;
+  unsigned threads = 0;  ///< 0: one per core
+  bool respect_gitignore = true;
+  bool quiet_progress = false;  ///< no progress line on a terminal
   std::vector<std::string> select;  ///< codes or prefixes ("DDP1"); empty = all
   std::vector<std::string> ignore;
 };

@@ -4,7 +4,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <map>
 #include <set>
+#include <thread>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -141,25 +144,29 @@ Frontend::Impl::~Impl() {
   ts_parser_delete(parser);
 }
 
-bool Frontend::Impl::parse(const std::string& path, std::string text, bool reported) {
-  auto fail = [&](ir::Span span, std::string msg) {
-    if (reported) sink.report({"DDP901", span, path, std::move(msg), {}, "", {}});
-    return false;
+Prepared prepare_source(const std::string& path, std::string text, bool reported, TSParser* parser) {
+  Prepared p;
+  p.path = path;
+  p.reported = reported;
+  auto fail = [&](std::optional<ir::Span> span, std::string msg) {
+    p.error = std::move(msg);
+    p.error_span = span;
+    return std::move(p);
   };
   if (text.size() > kMaxFileBytes) {
-    return fail({}, fmt::format("file is {} bytes, over ddplint's limit of {} bytes; not linted", text.size(),
-                                kMaxFileBytes));
+    return fail(std::nullopt, fmt::format("file is {} bytes, over ddplint's limit of {} bytes; not linted",
+                                          text.size(), kMaxFileBytes));
   }
   if (text.find('\0') != std::string::npos) {
-    return fail({}, "binary file (contains NUL bytes), not Python source");
+    return fail(std::nullopt, "binary file (contains NUL bytes), not Python source");
   }
   size_t bad = 0;
   if (!valid_utf8(text, bad)) {
     size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n'));
-    return fail({}, fmt::format("invalid UTF-8 at byte {} (line {}); Python source must be UTF-8", bad, line));
+    return fail(std::nullopt,
+                fmt::format("invalid UTF-8 at byte {} (line {}); Python source must be UTF-8", bad, line));
   }
-
-  ir::SourceFile f;
+  ir::SourceFile& f = p.file;
   f.path = path;
   f.reported = reported;
   f.text = std::move(text);
@@ -167,41 +174,60 @@ bool Frontend::Impl::parse(const std::string& path, std::string text, bool repor
   for (uint32_t i = 0; i < f.text.size(); ++i) {
     if (f.text[i] == '\n') f.line_starts.push_back(i + 1);
   }
-  bool is_package = false;
-  std::string root_dir;
-  f.module_name = module_name_for(path, is_package, &root_dir);
-  int index_of_file = static_cast<int>(program.files.size());
-  program.files.push_back(std::move(f));
-  ir::SourceFile& sf = program.files.back();
-
-  TSTree* tree = ts_parser_parse_string(parser, nullptr, sf.text.data(), static_cast<uint32_t>(sf.text.size()));
-  if (!tree) return fail({}, "the parser gave up on this file");
+  f.module_name = module_name_for(path, p.is_package, &p.root_dir);
+  p.has_file = true;
+  TSTree* tree = ts_parser_parse_string(parser, nullptr, f.text.data(), static_cast<uint32_t>(f.text.size()));
+  if (!tree) return fail(std::nullopt, "the parser gave up on this file");
   TSNode root = ts_tree_root_node(tree);
   if (ts_node_has_error(root)) {
-    Syntax syn(sf.text, index_of_file);
+    Syntax syn(f.text, -1);
     TSNode err = first_error(root);
     std::string what = ts_node_is_missing(err) ? fmt::format("missing `{}`", ts_node_type(err)) : "invalid syntax";
     ir::Span at = syn.span(err);
     ts_tree_delete(tree);
-    sf.reported = false;
     return fail(at, fmt::format("syntax error: {}; this file was not linted", what));
   }
   TSNode deepest{};
-  if (tree_depth(root, kMaxTreeDepth, deepest, sf) > kMaxTreeDepth) {
-    Syntax syn(sf.text, index_of_file);
+  if (tree_depth(root, kMaxTreeDepth, deepest, f) > kMaxTreeDepth) {
+    Syntax syn(f.text, -1);
     ir::Span at = syn.span(deepest);
     ts_tree_delete(tree);
-    sf.reported = false;
     return fail(at, fmt::format("syntax nested more than {} levels deep; this file was not linted", kMaxTreeDepth));
+  }
+  p.tree = tree;
+  return p;
+}
+
+bool Frontend::Impl::commit(Prepared&& p) {
+  int index_of_file = -1;
+  if (p.has_file) {
+    index_of_file = static_cast<int>(program.files.size());
+    if (p.tree == nullptr) p.file.reported = false;  // kept for the diagnostic's snippet, not linted
+    program.files.push_back(std::move(p.file));
+  }
+  if (!p.tree) {
+    if (p.reported) {
+      ir::Span span;
+      if (p.error_span) {
+        span = *p.error_span;
+        span.file = index_of_file;
+      }
+      sink.report({"DDP901", span, p.path, p.error, {}, "", {}});
+    }
+    return false;
   }
   auto u = std::make_unique<Unit>();
   u->file = index_of_file;
-  u->tree = tree;
-  u->module_name = sf.module_name;
-  u->is_package = is_package;
-  u->root_dir = root_dir;
+  u->tree = p.tree;
+  u->module_name = program.files.back().module_name;
+  u->is_package = p.is_package;
+  u->root_dir = p.root_dir;
   units.push_back(std::move(u));
   return true;
+}
+
+bool Frontend::Impl::parse(const std::string& path, std::string text, bool reported) {
+  return commit(prepare_source(path, std::move(text), reported, parser));
 }
 
 void Frontend::Impl::index_unit(Unit& u) {
@@ -423,6 +449,41 @@ bool Frontend::add_file(const std::string& path, bool reported) {
     return false;
   }
   return impl_->parse(path, ss.str(), reported);
+}
+
+void Frontend::add_files(const std::vector<std::string>& paths, unsigned threads,
+                         const std::map<std::string, std::string>* overlay) {
+  std::vector<Prepared> prepared(paths.size());
+  std::atomic<size_t> next{0};
+  auto work = [&]() {
+    TSParser* parser = ts_parser_new();
+    ts_parser_set_language(parser, tree_sitter_python());
+    for (size_t i = next++; i < paths.size(); i = next++) {
+      const std::string& path = paths[i];
+      auto it = overlay ? overlay->find(path) : decltype(overlay->end()){};
+      if (overlay && it != overlay->end()) {
+        prepared[i] = prepare_source(path, it->second, true, parser);
+        continue;
+      }
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        prepared[i].path = path;
+        prepared[i].reported = true;
+        prepared[i].error = fmt::format("cannot read file: {}", std::strerror(errno));
+        continue;
+      }
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      prepared[i] = prepare_source(path, ss.str(), true, parser);
+    }
+    ts_parser_delete(parser);
+  };
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(paths.size())));
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (auto& p : prepared) impl_->commit(std::move(p));  // in order: the run stays deterministic
 }
 
 bool Frontend::add_source(const std::string& path, std::string text, bool reported) {

@@ -7,6 +7,7 @@
 //   module-level function into an SSA graph.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,10 @@ class Frontend {
   /// Reads and parses `path`; `reported` files get diagnostics, the others are
   /// context (loaded to resolve imports). Returns false after reporting DDP901.
   bool add_file(const std::string& path, bool reported = true);
+  /// Reads and parses many files on `threads` threads; they join the program in the
+  /// given order. `overlay` supplies text instead of the bytes on disk.
+  void add_files(const std::vector<std::string>& paths, unsigned threads,
+                 const std::map<std::string, std::string>* overlay = nullptr);
   /// Parses in-memory text (tests).
   bool add_source(const std::string& path, std::string text, bool reported = true);
   void lower();
@@ -39,9 +44,10 @@ class Frontend {
 };
 
 /// The .py files under `paths` (files are taken as given; folders recursively,
-/// skipping hidden folders, virtualenvs and __pycache__), sorted. Paths that do not
-/// exist are reported as DDP901.
-std::vector<std::string> discover_sources(const std::vector<std::string>& paths, DiagnosticSink& sink);
+/// skipping hidden folders, virtualenvs, __pycache__ and, by default, what the
+/// .gitignore files on the way ignore), sorted. Missing paths are reported as DDP901.
+std::vector<std::string> discover_sources(const std::vector<std::string>& paths, DiagnosticSink& sink,
+                                          bool respect_gitignore = true);
 
 /// Checks that `text` is UTF-8; on failure sets `bad_offset`.
 bool valid_utf8(std::string_view text, size_t& bad_offset);

@@ -13,6 +13,21 @@
 
 namespace ddplint::frontend::python {
 
+/// A file read and parsed, not yet part of the program (thread-safe to make).
+struct Prepared {
+  std::string path;
+  bool reported = true;
+  bool has_file = false;  ///< `file` holds the text (it passed the byte checks)
+  ir::SourceFile file;
+  TSTree* tree = nullptr;  ///< null when the file cannot be linted
+  std::string error;       ///< DDP901 message
+  std::optional<ir::Span> error_span;
+  bool is_package = false;
+  std::string root_dir;
+};
+
+Prepared prepare_source(const std::string& path, std::string text, bool reported, TSParser* parser);
+
 struct Frontend::Impl {
   Impl(ir::Program& p, DiagnosticSink& s);
   ~Impl();
@@ -29,6 +44,7 @@ struct Frontend::Impl {
   std::vector<std::string> search_roots;  ///< configuration `src`
 
   bool parse(const std::string& path, std::string text, bool reported);
+  bool commit(Prepared&& p);
   void index_unit(Unit& u);
   bool is_module_class(const std::string& qualified);
 

@@ -1,5 +1,10 @@
 // Finding and reading Python sources.
+#include <fnmatch.h>
+
 #include <algorithm>
+#include <fstream>
+#include <map>
+#include <optional>
 #include <filesystem>
 #include <system_error>
 
@@ -54,6 +59,52 @@ bool skipped_dir(const fs::path& p) {
   return fs::exists(p / "pyvenv.cfg", ec);
 }
 
+/// One .gitignore's patterns, relative to its folder.
+struct IgnoreRules {
+  struct Rule {
+    std::string pattern;
+    bool negate = false, dir_only = false, anchored = false;
+  };
+  std::vector<Rule> rules;
+
+  static IgnoreRules load(const fs::path& dir) {
+    IgnoreRules r;
+    std::ifstream in(dir / ".gitignore");
+    std::string line;
+    while (std::getline(in, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (line.empty() || line[0] == '#') continue;
+      Rule rule;
+      if (line[0] == '!') {
+        rule.negate = true;
+        line = line.substr(1);
+      }
+      if (!line.empty() && line.back() == '/') {
+        rule.dir_only = true;
+        line.pop_back();
+      }
+      if (!line.empty() && line[0] == '/') line = line.substr(1);
+      rule.anchored = line.find('/') != std::string::npos;
+      rule.pattern = line;
+      if (!rule.pattern.empty()) r.rules.push_back(rule);
+    }
+    return r;
+  }
+
+  /// nullopt: no rule says anything; else whether the last matching rule ignores it.
+  std::optional<bool> verdict(const std::string& rel, bool is_dir) const {
+    std::optional<bool> out;
+    std::string name = rel.substr(rel.rfind('/') + 1);
+    for (const auto& r : rules) {
+      if (r.dir_only && !is_dir) continue;
+      bool m = r.anchored ? fnmatch(r.pattern.c_str(), rel.c_str(), FNM_PATHNAME) == 0
+                          : fnmatch(r.pattern.c_str(), name.c_str(), 0) == 0;
+      if (m) out = !r.negate;
+    }
+    return out;
+  }
+};
+
 std::string display_path(const fs::path& p) {
   std::string s = p.lexically_normal().string();
   if (s.rfind("./", 0) == 0) s = s.substr(2);
@@ -62,7 +113,8 @@ std::string display_path(const fs::path& p) {
 
 }  // namespace
 
-std::vector<std::string> discover_sources(const std::vector<std::string>& paths, DiagnosticSink& sink) {
+std::vector<std::string> discover_sources(const std::vector<std::string>& paths, DiagnosticSink& sink,
+                                          bool respect_gitignore) {
   std::vector<std::string> out;
   for (const auto& raw : paths) {
     fs::path p(raw);
@@ -77,13 +129,32 @@ std::vector<std::string> discover_sources(const std::vector<std::string>& paths,
       continue;
     }
     std::vector<std::string> found;
+    std::map<fs::path, IgnoreRules> ignores;  // folder -> its .gitignore
+    auto ignored = [&](const fs::path& entry, bool is_dir) {
+      if (!respect_gitignore) return false;
+      bool out = false;
+      // From the root down: a deeper .gitignore overrides a shallower one.
+      std::vector<fs::path> dirs;
+      for (fs::path d = entry.parent_path();; d = d.parent_path()) {
+        dirs.push_back(d);
+        if (d == p || !d.has_parent_path() || d.parent_path() == d) break;
+      }
+      for (auto d = dirs.rbegin(); d != dirs.rend(); ++d) {
+        auto it = ignores.find(*d);
+        if (it == ignores.end()) it = ignores.emplace(*d, IgnoreRules::load(*d)).first;
+        std::string rel = fs::relative(entry, *d).generic_string();
+        if (auto v = it->second.verdict(rel, is_dir)) out = *v;
+      }
+      return out;
+    };
     fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
     while (!ec && it != end) {
       const auto& entry = *it;
       std::error_code e2;
       if (entry.is_directory(e2)) {
-        if (skipped_dir(entry.path())) it.disable_recursion_pending();
-      } else if (entry.path().extension() == ".py" && (entry.is_regular_file(e2) || entry.is_symlink(e2))) {
+        if (skipped_dir(entry.path()) || ignored(entry.path(), true)) it.disable_recursion_pending();
+      } else if (entry.path().extension() == ".py" && (entry.is_regular_file(e2) || entry.is_symlink(e2)) &&
+                 !ignored(entry.path(), false)) {
         found.push_back(display_path(entry.path()));
       }
       it.increment(ec);
