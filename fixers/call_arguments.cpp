@@ -38,17 +38,32 @@ uint32_t line_of(const std::string& text, uint32_t offset) {
 
 }  // namespace
 
+const TSTree* syntax_tree(const ir::Program& program, int file) {
+  auto it = program.syntax_cache.find(file);
+  if (it != program.syntax_cache.end()) return static_cast<const TSTree*>(it->second.get());
+  const std::string& text = program.files[static_cast<size_t>(file)].text;
+  TSParser* parser = ts_parser_new();
+  ts_parser_set_language(parser, tree_sitter_python());
+  TSTree* tree = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  ts_parser_delete(parser);
+  std::shared_ptr<void> held(tree, [](void* t) {
+    if (t) ts_tree_delete(static_cast<TSTree*>(t));
+  });
+  program.syntax_cache[file] = held;
+  return tree;
+}
+
 bool parses_cleanly(const std::string& text) {
   Tree t(text);
   return t.tree && !ts_node_has_error(ts_tree_root_node(t.tree));
 }
 
-std::optional<Edit> set_keyword(const ir::SourceFile& file, int file_index, const ir::Span& call,
+std::optional<Edit> set_keyword(const ir::Program& program, int file_index, const ir::Span& call,
                                 const std::string& name, const std::string& value) {
-  const std::string& text = file.text;
-  Tree t(text);
-  if (!t.tree) return std::nullopt;
-  TSNode n = ts_node_descendant_for_byte_range(ts_tree_root_node(t.tree), call.begin, call.end);
+  const std::string& text = program.files[static_cast<size_t>(file_index)].text;
+  const TSTree* tree = syntax_tree(program, file_index);
+  if (!tree) return std::nullopt;
+  TSNode n = ts_node_descendant_for_byte_range(ts_tree_root_node(tree), call.begin, call.end);
   while (!ts_node_is_null(n) && !(Syntax::is(n, "call") && ts_node_start_byte(n) == call.begin &&
                                   ts_node_end_byte(n) == call.end)) {
     n = ts_node_parent(n);

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "lint/diag/diagnostic.h"
+#include <tree_sitter/api.h>
+
 #include "lint/ir/ir.h"
 
 namespace ddplint::fixers {
@@ -13,10 +15,13 @@ namespace ddplint::fixers {
 /// The edit that makes the call at `call` pass `name=value`: replaces the value when
 /// the keyword is there, else adds it after the last argument, keeping a trailing
 /// comma and a one-argument-per-line layout. nullopt when the call cannot be found.
-std::optional<Edit> set_keyword(const ir::SourceFile& file, int file_index, const ir::Span& call,
+std::optional<Edit> set_keyword(const ir::Program& program, int file_index, const ir::Span& call,
                                 const std::string& name, const std::string& value);
 
 /// Whether `text` parses as Python without errors (fixes are checked with it).
 bool parses_cleanly(const std::string& text);
+
+/// The syntax tree of `program.files[file]`, parsed once per run and cached.
+const TSTree* syntax_tree(const ir::Program& program, int file);
 
 }  // namespace ddplint::fixers

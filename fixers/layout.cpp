@@ -1,5 +1,6 @@
 #include "fixers/layout.h"
 
+#include "fixers/call_arguments.h"
 #include "lint/frontend/python/syntax.h"
 
 namespace ddplint::fixers {
@@ -8,16 +9,8 @@ namespace {
 using frontend::python::Syntax;
 
 struct Parsed {
-  TSParser* parser = ts_parser_new();
-  TSTree* tree = nullptr;
-  explicit Parsed(const std::string& text) {
-    ts_parser_set_language(parser, tree_sitter_python());
-    tree = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
-  }
-  ~Parsed() {
-    if (tree) ts_tree_delete(tree);
-    ts_parser_delete(parser);
-  }
+  const TSTree* tree = nullptr;
+  Parsed(const ir::Program& program, int file) : tree(syntax_tree(program, file)) {}
   TSNode call_at(const ir::Span& s) const {
     if (!tree) return TSNode{};
     TSNode n = ts_node_descendant_for_byte_range(ts_tree_root_node(tree), s.begin, s.end);
@@ -43,10 +36,10 @@ std::string memory_format_arg(const Syntax& syn, TSNode call) {
 
 }  // namespace
 
-std::optional<std::vector<Edit>> move_conversion_before_wrap(const ir::SourceFile& file, int file_index,
+std::optional<std::vector<Edit>> move_conversion_before_wrap(const ir::Program& program, int file_index,
                                                              const ir::Span& conversion, const ir::Span& ddp_call) {
-  const std::string& text = file.text;
-  Parsed p(text);
+  const std::string& text = program.files[static_cast<size_t>(file_index)].text;
+  Parsed p(program, file_index);
   Syntax syn(text, file_index);
   TSNode conv = p.call_at(conversion), wrap = p.call_at(ddp_call);
   if (ts_node_is_null(conv) || ts_node_is_null(wrap)) return std::nullopt;
@@ -103,8 +96,9 @@ std::optional<std::vector<Edit>> move_conversion_before_wrap(const ir::SourceFil
   return edits;
 }
 
-std::optional<Edit> drop_conversion(const ir::SourceFile& file, int file_index, const ir::Span& conversion) {
-  Parsed p(file.text);
+std::optional<Edit> drop_conversion(const ir::Program& program, int file_index, const ir::Span& conversion) {
+  const ir::SourceFile& file = program.files[static_cast<size_t>(file_index)];
+  Parsed p(program, file_index);
   Syntax syn(file.text, file_index);
   TSNode conv = p.call_at(conversion);
   if (ts_node_is_null(conv)) return std::nullopt;

@@ -1,5 +1,6 @@
 #include "fixers/zero_term.h"
 
+#include "fixers/call_arguments.h"
 #include "lint/frontend/python/syntax.h"
 
 namespace ddplint::fixers {
@@ -17,12 +18,10 @@ std::string indent_at(const std::string& text, uint32_t offset) {
 
 }  // namespace
 
-std::optional<Edit> zero_term_edit(const ir::SourceFile& file, int file_index, const ir::Span& if_span,
+std::optional<Edit> zero_term_edit(const ir::Program& program, int file_index, const ir::Span& if_span,
                                    bool skip_is_then, const std::string& var, const std::string& term) {
-  const std::string& text = file.text;
-  TSParser* parser = ts_parser_new();
-  ts_parser_set_language(parser, tree_sitter_python());
-  TSTree* tree = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  const std::string& text = program.files[static_cast<size_t>(file_index)].text;
+  const TSTree* tree = syntax_tree(program, file_index);
   std::optional<Edit> out;
   if (tree) {
     TSNode n = ts_node_descendant_for_byte_range(ts_tree_root_node(tree), if_span.begin, if_span.begin);
@@ -56,9 +55,7 @@ std::optional<Edit> zero_term_edit(const ir::SourceFile& file, int file_index, c
         }
       }
     }
-    ts_tree_delete(tree);
   }
-  ts_parser_delete(parser);
   return out;
 }
 

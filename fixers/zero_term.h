@@ -16,7 +16,7 @@ namespace ddplint::fixers {
 /// skips (ends in continue/return) rather than the missing else. `var`: the variable
 /// that carries the parameters out of the branch that uses them. `term`: a
 /// zero-valued Python expression of the parameters (`sum(p.sum() for p in ...)`).
-std::optional<Edit> zero_term_edit(const ir::SourceFile& file, int file_index, const ir::Span& if_span,
+std::optional<Edit> zero_term_edit(const ir::Program& program, int file_index, const ir::Span& if_span,
                                    bool skip_is_then, const std::string& var, const std::string& term);
 
 }  // namespace ddplint::fixers

@@ -1,6 +1,7 @@
 // The rule table: one row per code, sorted. No self-registration.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,11 +33,13 @@ struct ProgramRuleContext {
   const std::vector<LayoutConversion>& conversions;
   DiagnosticSink& sink;
   const Participation* of(const ir::ClassInfo* c) const {
-    for (const auto& p : participations) {
-      if (p.root == c) return &p;
+    if (by_class.empty()) {
+      for (const auto& p : participations) by_class.emplace(p.root, &p);
     }
-    return nullptr;
+    auto it = by_class.find(c);
+    return it == by_class.end() ? nullptr : it->second;
   }
+  mutable std::map<const ir::ClassInfo*, const Participation*> by_class;
 };
 
 enum class FixAvailability { None, DisplayOnly, Unsafe, Safe };

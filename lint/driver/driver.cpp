@@ -34,9 +34,10 @@ bool matches(const std::string& code, const std::vector<std::string>& patterns) 
 std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, DiagnosticSink& sink, size_t& files,
                                   const std::map<std::string, std::string>* overlay = nullptr,
                                   SettingsResolver* settings = nullptr, unsigned threads = 1,
-                                  bool respect_gitignore = true) {
+                                  bool respect_gitignore = true, bool lower_init = false) {
   auto program = std::make_unique<ir::Program>();
   frontend::python::Frontend fe(*program, sink);
+  fe.set_lower_init(lower_init);
   auto sources = frontend::python::discover_sources(paths, sink, respect_gitignore);
   if (settings) {
     std::vector<std::string> kept;
@@ -50,7 +51,12 @@ std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, Diagnos
     }
     sources = std::move(kept);
   }
+  auto t = std::chrono::steady_clock::now();
   fe.add_files(sources, threads, overlay);
+  if (std::getenv("DDPLINT_TIMING")) {
+    std::fprintf(stderr, "ddplint: %-10s %7.1f ms\n", "parse",
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
+  }
   files = sources.size();
   fe.lower();
   return program;
@@ -107,7 +113,7 @@ std::string print_lowered(const ir::Program& p, const std::string& cls, const st
 CheckResult lower(const std::vector<std::string>& paths) {
   CheckResult r;
   DiagnosticSink sink;
-  r.program = load(paths, sink, r.files);
+  r.program = load(paths, sink, r.files, nullptr, nullptr, 1, true, /*lower_init=*/true);
   r.diagnostics = std::move(sink.diagnostics());
   return r;
 }
@@ -124,7 +130,18 @@ CheckResult check(const CheckOptions& options) {
     }
   }
   unsigned threads = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+  // DDPLINT_TIMING=1 prints where the time goes (stderr), for the benchmark.
+  static const bool timing = std::getenv("DDPLINT_TIMING") != nullptr;
+  auto t0 = std::chrono::steady_clock::now();
+  auto lap = [&](const char* what) {
+    if (!timing) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "ddplint: %-10s %7.1f ms\n", what,
+                 std::chrono::duration<double, std::milli>(now - t0).count());
+    t0 = now;
+  };
   r.program = load(options.paths, sink, r.files, options.overlay, &settings, threads, options.respect_gitignore);
+  lap("load");
   const ir::Program& program = *r.program;
   // Every class first (context files too: they tell how reported classes are used),
   // then the rules, which read what the containing classes say (ContextIndex).
@@ -155,6 +172,7 @@ CheckResult check(const CheckOptions& options) {
     for (auto& t : pool) t.join();
     if (shown) std::fprintf(stderr, "\r\033[K");
   }
+  lap("analysis");
   std::vector<passes::Participation> parts;
   passes::ContextIndex context;
   for (auto& part : analysed) {
@@ -166,13 +184,19 @@ CheckResult check(const CheckOptions& options) {
     if (c.model) context.add_root(c.model);
   }
   auto conversions = passes::find_layout_conversions(program);
+  std::map<const ir::ClassInfo*, const passes::Participation*> by_class;
+  for (const auto& p : parts) by_class.emplace(p.root, &p);
+  auto pctx_lookup = [&](const ir::ClassInfo* c) -> const passes::Participation* {
+    auto it = by_class.find(c);
+    return it == by_class.end() ? nullptr : it->second;
+  };
   // Models converted to channels-last before their wrap: their weights are channels-last.
   std::set<const ir::ClassInfo*> channels_last;
   for (const auto& c : conversions) {
     if (c.after_wrap || !c.model || c.memory_format.find("channels_last") == std::string::npos) continue;
     channels_last.insert(c.model);
-    for (const auto& p : parts) {
-      if (p.root == c.model) channels_last.insert(p.entered_classes.begin(), p.entered_classes.end());
+    if (const passes::Participation* p = pctx_lookup(c.model)) {
+      channels_last.insert(p->entered_classes.begin(), p->entered_classes.end());
     }
   }
   passes::ProgramRuleContext pctx{program, parts, context, calls, conversions, sink};
@@ -192,6 +216,7 @@ CheckResult check(const CheckOptions& options) {
       if (rule.run && is_selected(rule.code, options.select, options.ignore)) rule.run(ctx);
     }
   }
+  lap("rules");
   // Suppressions first (on every finding, so that a `# noqa` for an ignored code is
   // not "unused"), then the settings: select, ignore, per-file-ignores, severity.
   std::vector<Diagnostic> all;

@@ -110,17 +110,23 @@ std::string_view SourceFile::line_text(uint32_t line) const {
 }
 
 const ClassInfo* Program::find_class(const std::string& q) const {
-  for (const auto& c : classes) {
-    if (c->qualified_name == q) return c.get();
+  if (indexed_classes_ != classes.size()) {
+    class_index_.clear();
+    for (const auto& c : classes) class_index_.emplace(c->qualified_name, c.get());
+    indexed_classes_ = classes.size();
   }
-  return nullptr;
+  auto it = class_index_.find(q);
+  return it == class_index_.end() ? nullptr : it->second;
 }
 
 const Function* Program::find_function(const std::string& q) const {
-  for (const auto& f : functions) {
-    if (f->qualified_name == q) return f.get();
+  if (indexed_functions_ != functions.size()) {
+    function_index_.clear();
+    for (const auto& f : functions) function_index_.emplace(f->qualified_name, f.get());
+    indexed_functions_ = functions.size();
   }
-  return nullptr;
+  auto it = function_index_.find(q);
+  return it == function_index_.end() ? nullptr : it->second;
 }
 
 std::string normalize_condition(const std::string& text, const ClassInfo& cls) {

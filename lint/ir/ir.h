@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <variant>
 #include <vector>
@@ -180,6 +181,8 @@ class Graph {
 // ---------------------------------------------------------------------------
 // Module-level facts, beside the graphs.
 
+struct ModuleChild;
+
 /// How a submodule attribute is built, as far as the source says.
 struct ModuleExpr {
   enum class Kind {
@@ -192,11 +195,17 @@ struct ModuleExpr {
   std::string container_kind;  ///< for containers: "torch.nn.Sequential" (also for project subclasses)
   /// Children of a container; the name "*" stands for every element of a
   /// homogeneous container built by a comprehension or `[X] * n`.
-  std::vector<std::pair<std::string, ModuleExpr>> children;
+  std::vector<ModuleChild> children;
   /// Literal constructor arguments (positional as "0", "1", ...), as source text.
   std::map<std::string, std::string> args;
   std::string why_opaque;  ///< for Opaque: what could not be resolved
   Span span;
+};
+
+/// A named child of a container (a pair, spelled out: the type is recursive).
+struct ModuleChild {
+  std::string first;  ///< the child's name ("0", "*", a ModuleDict key)
+  ModuleExpr second;
 };
 
 struct AttrFact {
@@ -280,9 +289,18 @@ struct Program {
   std::vector<std::unique_ptr<Function>> functions;
   /// Module-level names read by the lowered code (`USE_AUX = os.environ...`): where each is set.
   std::map<std::string, Span> globals;
+  /// Syntax trees the fix builders parsed, per file index (opaque here; see
+  /// fixers::syntax_tree). Rules run one at a time, so no lock.
+  mutable std::map<int, std::shared_ptr<void>> syntax_cache;
 
   const ClassInfo* find_class(const std::string& qualified) const;
   const Function* find_function(const std::string& qualified) const;
+
+ private:
+  // Lookup tables, rebuilt when the vectors above grew since the last lookup.
+  mutable std::unordered_map<std::string, const ClassInfo*> class_index_;
+  mutable std::unordered_map<std::string, const Function*> function_index_;
+  mutable size_t indexed_classes_ = 0, indexed_functions_ = 0;
 };
 
 /// Condition text with each `self.x` replaced by the text __init__ assigned to x

@@ -55,7 +55,7 @@ std::optional<Fix> model_side_fix(const RuleContext& ctx, const UseGroup& g, con
   }
   const ir::Span& at = a.node->span();
   if (at.file < 0) return std::nullopt;
-  auto e = fixers::zero_term_edit(ctx.program.files[static_cast<size_t>(at.file)], at.file, at, !l.positive, var, term);
+  auto e = fixers::zero_term_edit(ctx.program, at.file, at, !l.positive, var, term);
   if (!e) return std::nullopt;
   return Fix{"Touch the skipped parameters with a zero-valued term", Applicability::Unsafe, {*e}};
 }

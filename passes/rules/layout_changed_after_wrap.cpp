@@ -27,9 +27,8 @@ void check_layout_changed_after_wrap(const ProgramRuleContext& ctx) {
         "not match bucket view strides\"; convert before wrapping",
         model, c.memory_format);
     d.notes.push_back({c.after_wrap->span(), "wrapped here: DDP's bucket views take the parameters' strides now"});
-    const ir::SourceFile& file = ctx.program.files[static_cast<size_t>(c.span.file)];
     if (c.after_wrap->span().file == c.span.file) {
-      if (auto edits = fixers::move_conversion_before_wrap(file, c.span.file, c.span, c.after_wrap->span())) {
+      if (auto edits = fixers::move_conversion_before_wrap(ctx.program, c.span.file, c.span, c.after_wrap->span())) {
         d.fix = Fix{"Convert the model before wrapping it", Applicability::Safe, *edits};
       }
     }

@@ -66,10 +66,9 @@ void check_missing_find_unused_parameters(const ProgramRuleContext& ctx) {
       d.notes.push_back({at, never ? fmt::format("{} never gets a gradient (DDP102)", attr_ref(owner.empty() ? f->param->path : owner))
                                    : fmt::format("{} is used only on some paths (DDP101)", attr_ref(f->dep.via))});
     }
-    const ir::SourceFile& file = ctx.program.files[static_cast<size_t>(call.span.file)];
     if (fup.positional) {
       d.fix = Fix{"Pass `True` as find_unused_parameters", Applicability::DisplayOnly, {}};
-    } else if (auto e = fixers::set_keyword(file, call.span.file, call.span, "find_unused_parameters", "True")) {
+    } else if (auto e = fixers::set_keyword(ctx.program, call.span.file, call.span, "find_unused_parameters", "True")) {
       d.fix = Fix{"Pass `find_unused_parameters=True`", Applicability::Safe, {*e}};
     }
     ctx.sink.report(std::move(d));

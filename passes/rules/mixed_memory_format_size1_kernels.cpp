@@ -47,7 +47,7 @@ void check_mixed_memory_format_size1_kernels(const RuleContext& ctx) {
                                              m->weight->size1_kernel)});
     }
     const ir::Span& at = d.span;
-    if (auto e = fixers::drop_conversion(ctx.program.files[static_cast<size_t>(at.file)], at.file, at)) {
+    if (auto e = fixers::drop_conversion(ctx.program, at.file, at)) {
       d.fix = Fix{"Keep the activations contiguous", Applicability::Unsafe, {*e}};
     }
     ctx.sink.report(std::move(d));

@@ -30,10 +30,9 @@ void check_unnecessary_find_unused_parameters(const ProgramRuleContext& ctx) {
     d.notes.push_back({call.model->span, fmt::format("all {} trainable parameters of `{}` were proven used{}",
                                                       u.trainable, call.model->name,
                                                       u.opaque ? " (some submodules ddplint cannot see into)" : "")});
-    const ir::SourceFile& file = ctx.program.files[static_cast<size_t>(call.span.file)];
     if (fup.positional) {
       d.fix = Fix{"Pass `False` as find_unused_parameters", Applicability::DisplayOnly, {}};
-    } else if (auto e = fixers::set_keyword(file, call.span.file, call.span, "find_unused_parameters", "False")) {
+    } else if (auto e = fixers::set_keyword(ctx.program, call.span.file, call.span, "find_unused_parameters", "False")) {
       // Unseen submodules might skip parameters: then False would crash DDP.
       d.fix = Fix{"Set `find_unused_parameters=False`", u.opaque ? Applicability::Unsafe : Applicability::Safe, {*e}};
     }

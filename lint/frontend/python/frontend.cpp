@@ -138,8 +138,11 @@ Frontend::Impl::Impl(ir::Program& p, DiagnosticSink& s) : program(p), sink(s), i
 }
 
 Frontend::Impl::~Impl() {
+  // The trees outlive the frontend: fix builders read them (Program::syntax_cache).
   for (auto& u : units) {
-    if (u->tree) ts_tree_delete(u->tree);
+    if (!u->tree) continue;
+    std::shared_ptr<void> held(u->tree, [](void* t) { ts_tree_delete(static_cast<TSTree*>(t)); });
+    program.syntax_cache[u->file] = held;
   }
   ts_parser_delete(parser);
 }
@@ -546,6 +549,8 @@ void Frontend::Impl::load_imported_files() {
   }
 }
 
+void Frontend::set_lower_init(bool on) { impl_->lower_init = on; }
+
 void Frontend::add_search_root(const std::string& dir) {
   if (std::find(impl_->search_roots.begin(), impl_->search_roots.end(), dir) == impl_->search_roots.end()) {
     impl_->search_roots.push_back(dir);
@@ -570,10 +575,7 @@ void Frontend::lower() {
     u->module_name = alt;
     im.program.files[static_cast<size_t>(u->file)].module_name = alt;
   }
-  for (auto& u : im.units) {
-    im.index_unit(*u);
-    im.index.add(u.get());
-  }
+  for (auto& u : im.units) im.index.add(u.get());  // indexed by load_imported_files
   // Classes first (facts of every class must exist before any method is lowered:
   // lowering types `self.x` by them), then methods and functions.
   struct Pending {

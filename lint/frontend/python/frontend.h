@@ -34,6 +34,8 @@ class Frontend {
   /// Parses in-memory text (tests).
   bool add_source(const std::string& path, std::string text, bool reported = true);
   void lower();
+  /// Whether __init__ bodies are lowered (only `ddplint lower` prints them).
+  void set_lower_init(bool on);
   /// An extra folder imports are resolved from (configuration `src`).
   void add_search_root(const std::string& dir);
 

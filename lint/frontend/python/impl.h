@@ -42,6 +42,7 @@ struct Frontend::Impl {
   std::map<std::string, std::optional<ir::ModuleExpr>> returns_module_memo;
   std::set<std::string> returns_module_busy;
   std::vector<std::string> search_roots;  ///< configuration `src`
+  bool lower_init = true;                 ///< lower __init__ too (for `ddplint lower`)
 
   bool parse(const std::string& path, std::string text, bool reported);
   bool commit(Prepared&& p);

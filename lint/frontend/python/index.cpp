@@ -34,7 +34,11 @@ bool is_torch_nn_module_name(const std::string& q) {
          q.find(".init.") == std::string::npos && q.find(".utils.") == std::string::npos;
 }
 
-void ProjectIndex::add(Unit* u) { units_.push_back(u); }
+void ProjectIndex::add(Unit* u) {
+  units_.push_back(u);
+  by_module_.emplace(u->module_name, u);
+  if (!u->import_name.empty()) by_import_.emplace(u->import_name, u);
+}
 
 std::string ProjectIndex::qualify(const Unit& u, const std::string& dotted) const {
   if (dotted.empty()) return "";
@@ -50,13 +54,16 @@ std::string ProjectIndex::qualify(const Unit& u, const std::string& dotted) cons
 }
 
 const Unit* ProjectIndex::find_unit(const std::string& module) const {
+  auto exact = by_module_.find(module);
+  if (exact != by_module_.end()) return exact->second;
+  auto imported = by_import_.find(module);  // ambiguous between same-named files: the first
+  if (imported != by_import_.end()) return imported->second;
+  // `models.x` written from a folder above the package root: a unique suffix match.
+  auto memo = suffix_memo_.find(module);
+  if (memo != suffix_memo_.end() && memo->second.second == units_.size()) return memo->second.first;
   const Unit* suffix_match = nullptr;
   int matches = 0;
   for (const Unit* u : units_) {
-    if (u->module_name == module) return u;
-  }
-  for (const Unit* u : units_) {
-    if (u->import_name == module) return u;  // ambiguous between same-named files: the first
     const std::string& m = u->module_name;
     if (m.size() > module.size() && m.compare(m.size() - module.size(), module.size(), module) == 0 &&
         m[m.size() - module.size() - 1] == '.') {
@@ -64,7 +71,9 @@ const Unit* ProjectIndex::find_unit(const std::string& module) const {
       ++matches;
     }
   }
-  return matches == 1 ? suffix_match : nullptr;
+  const Unit* result = matches == 1 ? suffix_match : nullptr;
+  suffix_memo_[module] = {result, units_.size()};
+  return result;
 }
 
 std::optional<Definition> ProjectIndex::find(const std::string& qualified, int which) const {

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,9 @@ class ProjectIndex {
 
   const ir::Program& program_;
   std::vector<Unit*> units_;
+  std::unordered_map<std::string, const Unit*> by_module_, by_import_;
+  /// module -> (suffix match, number of units when computed)
+  mutable std::unordered_map<std::string, std::pair<const Unit*, size_t>> suffix_memo_;
 };
 
 bool is_torch_nn_module_name(const std::string& qualified);

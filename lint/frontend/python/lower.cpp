@@ -1049,6 +1049,9 @@ class Lowerer {
 void Frontend::Impl::lower_class_methods(ir::ClassInfo& info, const Unit& u, TSNode class_node) {
   Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
   for (TSNode m : class_methods(class_node)) {
+    // __init__'s facts come from its syntax tree (module_facts.cpp); its graph is only
+    // for `ddplint lower`.
+    if (!lower_init && syn.text(Syntax::field(m, "name")) == "__init__") continue;
     auto method = std::make_unique<ir::Method>();
     TSNode parent = ts_node_parent(m);
     if (Syntax::is(parent, "decorated_definition")) {

@@ -164,7 +164,7 @@ class FactsBuilder {
     return out;
   }
 
-  using Children = std::vector<std::pair<std::string, ir::ModuleExpr>>;
+  using Children = std::vector<ir::ModuleChild>;
 
   std::optional<Children> eval_list(TSNode n, const Scope& scope, int depth) {
     if (depth > 24 || ts_node_is_null(n)) return std::nullopt;
