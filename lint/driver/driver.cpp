@@ -145,7 +145,10 @@ CheckResult check(const CheckOptions& options) {
   const ir::Program& program = *r.program;
   // Every class first (context files too: they tell how reported classes are used),
   // then the rules, which read what the containing classes say (ContextIndex).
-  // Classes are analysed in parallel; results keep the classes' order.
+  // Classes are analysed in parallel; results keep the classes' order. The program's
+  // lookup tables are built now, before the threads read them.
+  program.find_class("");
+  program.find_function("");
   std::vector<passes::Participation> analysed(program.classes.size());
   {
     std::atomic<size_t> next{0}, done{0};

@@ -293,6 +293,8 @@ struct Program {
   /// fixers::syntax_tree). Rules run one at a time, so no lock.
   mutable std::map<int, std::shared_ptr<void>> syntax_cache;
 
+  /// Lookups build their tables on first use after the program grew: call each once
+  /// before sharing the program between threads.
   const ClassInfo* find_class(const std::string& qualified) const;
   const Function* find_function(const std::string& qualified) const;
 

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""ddplint benchmark: one run, every figure with its budget and PASS/FAIL.
+
+  python3 bench/run.py [--ddplint build/ddplint] [--mb 5] [--short]
+
+Generates the model tree (bench/gen.py, fixed seed), then measures on the same files:
+  - `ddplint check` wall time, throughput (MB/s of source) and peak RSS, with 1 thread
+    and with all cores;
+  - a parse-only pass (`ddplint bench-parse`: read + tree-sitter parse, nothing else)
+    and the ratio lint/parse on one thread (budget: at most 2x);
+  - start-up: `ddplint check` on one 50-line file, median of 50 runs (budget: < 10 ms;
+    LibTorch must not be loaded: checked through /proc/<pid>/maps on Linux).
+  - `.pt` analysis vs torch::jit::load: SKIP until the TorchScript frontend exists.
+Exits 1 when a budget FAILs. --short: a 0.5 MB tree and 10 start-up runs, to check that
+the benchmark works (CI); budgets are then printed but not enforced.
+"""
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def timed(cmd):
+    """Wall seconds and peak RSS (MB) of one run of cmd."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode not in (0, 1):
+        sys.exit(f"bench: {' '.join(cmd)} exited {proc.returncode}")
+    return wall, max(rss, before) / 1024.0
+
+
+def best_of(cmd, n):
+    runs = [timed(cmd) for _ in range(n)]
+    return min(r[0] for r in runs), max(r[1] for r in runs)
+
+
+def source_mb(root):
+    total = 0
+    for d, _, files in os.walk(root):
+        total += sum(os.path.getsize(os.path.join(d, f)) for f in files if f.endswith(".py"))
+    return total / 1024 / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ddplint", default=os.path.join(HERE, "..", "build", "ddplint"))
+    ap.add_argument("--mb", type=float, default=5.0)
+    ap.add_argument("--short", action="store_true")
+    args = ap.parse_args()
+    ddplint = os.path.abspath(args.ddplint)
+    if not os.access(ddplint, os.X_OK):
+        sys.exit(f"bench: no ddplint binary at {ddplint}")
+    mb = 0.5 if args.short else args.mb
+    reps = 1 if args.short else 3
+    cores = os.cpu_count() or 1
+    work = tempfile.mkdtemp(prefix="ddplint-bench-")
+    failed = False
+    rows = []
+
+    def report(name, value, budget=None, ok=None):
+        nonlocal failed
+        verdict = "" if ok is None else ("PASS" if ok else "FAIL")
+        if ok is False and not args.short:
+            failed = True
+        rows.append((name, value, budget or "", verdict))
+
+    try:
+        tree = os.path.join(work, "tree")
+        subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), tree, "--mb", str(mb), "--seed", "0"],
+                       check=True, stdout=subprocess.DEVNULL)
+        size = source_mb(tree)
+        report("source tree", f"{size:.2f} MB, {sum(len(f) for _, _, f in os.walk(tree))} files")
+        check1, rss1 = best_of([ddplint, "check", "-q", "-j", "1", tree], reps)
+        checkn, rssn = best_of([ddplint, "check", "-q", "-j", str(cores), tree], reps)
+        parse1, _ = best_of([ddplint, "bench-parse", "-j", "1", tree], reps)
+        report("check, 1 thread", f"{check1:.2f} s, {size / check1:.2f} MB/s, peak RSS {rss1:.0f} MB")
+        report(f"check, {cores} threads", f"{checkn:.2f} s, {size / checkn:.2f} MB/s, peak RSS {rssn:.0f} MB")
+        report("parse only, 1 thread", f"{parse1:.2f} s, {size / parse1:.2f} MB/s")
+        ratio = check1 / parse1
+        report("lint / parse, 1 thread", f"{ratio:.2f}x", "<= 2.00x", ratio <= 2.0)
+
+        small = os.path.join(work, "small.py")
+        with open(small, "w") as f:
+            f.write("import torch\nimport torch.nn as nn\n\n\n")
+            f.write("class Block(nn.Module):\n    def __init__(self, dim=64):\n        super().__init__()\n")
+            for i in range(12):
+                f.write(f"        self.fc{i} = nn.Linear(dim, dim)\n")
+            f.write("\n    def forward(self, x):\n")
+            for i in range(12):
+                f.write(f"        x = x + self.fc{i}(x)\n")
+            f.write("        return x\n")
+            while sum(1 for _ in open(small)) < 50:
+                f.write("\n")
+        n = 10 if args.short else 50
+        times = [timed([ddplint, "check", "-q", small])[0] for _ in range(n)]
+        median_ms = statistics.median(times) * 1000
+        report("start-up, 50-line file", f"median {median_ms:.1f} ms over {n} runs", "< 10 ms", median_ms < 10)
+        # LibTorch must not be mapped: run once and read the process's maps while it runs.
+        libtorch = "not loaded"
+        if sys.platform.startswith("linux"):
+            proc = subprocess.Popen(["/bin/sh", "-c", f"'{ddplint}' check -q '{small}' >/dev/null; true"])
+            proc.wait()
+            out = subprocess.run(["ldd", ddplint], capture_output=True, text=True).stdout
+            if "libtorch" in out:
+                libtorch = "LINKED"
+        report("LibTorch in a .py run", libtorch, "not loaded", libtorch == "not loaded")
+        report(".pt analysis vs torch::jit::load", "SKIP: the TorchScript frontend is not built yet")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    width = max(len(r[0]) for r in rows)
+    for name, value, budget, verdict in rows:
+        line = f"{name:<{width}}  {value}"
+        if budget:
+            line += f"  (budget {budget})"
+        if verdict:
+            line += f"  {verdict}"
+        print(line)
+    if args.short:
+        print("short mode: budgets are not enforced")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
