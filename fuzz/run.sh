@@ -24,7 +24,7 @@ status=0
 for t in "${targets[@]}"; do
   mkdir -p "build-fuzz/corpus/$t"
   echo "fuzz: $t for ${seconds}s"
-  if ! ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/$t "build-fuzz/corpus/$t" "$seed" -max_total_time="$seconds" \
+  if ! ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/fuzz/$t "build-fuzz/corpus/$t" "$seed" -max_total_time="$seconds" \
       -timeout=10 -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="build-fuzz/crashes/$t-" \
       -print_final_stats=1 > "build-fuzz/$t.log" 2>&1; then
     echo "fuzz: $t FAILED; see build-fuzz/$t.log and build-fuzz/crashes/"
