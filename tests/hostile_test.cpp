@@ -135,3 +135,22 @@ TEST(Hostile, UnreadableFile) {
 }
 
 }  // namespace
+
+namespace {
+
+// Inputs that once crashed or hung ddplint (found by fuzzing or in development):
+// each must lint without crashing, and fixes on it must converge.
+TEST(FuzzRegressions, ReplayWithoutCrashing) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(testdata("fuzz-regressions"))) files.push_back(e.path());
+  ASSERT_FALSE(files.empty());
+  for (const auto& f : files) {
+    driver::CheckOptions o;
+    o.paths = {f.string()};
+    auto r = driver::check(o);
+    for (const auto& d : r.diagnostics) EXPECT_FALSE(d.message.empty()) << f;
+    EXPECT_TRUE(driver::compute_fixes(o, true).converged) << f;
+  }
+}
+
+}  // namespace

@@ -1,0 +1,6 @@
+class GPTConfig:
+    block_size: int = 1024
+
+
+class Other(object):
+    pass

@@ -1,0 +1,10 @@
+import torch.nn as nn
+
+
+class A(:
+    pass
+
+
+class B(nn.Module):
+    def forward(self, x):
+        return x
