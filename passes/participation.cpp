@@ -326,9 +326,11 @@ class Interpreter {
         result = call_module(c, "forward", args, kwargs, at);
       } else if (a || !has_unseen_base(*node->cls)) {
         // A callable stored on the module, or a name ddplint cannot place on a class it
-        // fully sees: data flows through; no parameter is touched.
+        // fully sees: data flows through; no parameter is touched that ddplint knows of.
+        // It may still be a module built somewhere ddplint does not follow.
         for (const auto& x : args) add_deps(result.deps, x.deps);
         for (const auto& [k, x] : kwargs) add_deps(result.deps, x.deps);
+        out_.calls_unknown_callable = true;
       } else {  // perhaps a method of a base class outside the project
         result = use_all(node, at, args, kwargs, m.is_super);
       }

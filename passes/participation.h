@@ -58,6 +58,7 @@ struct Participation {
   std::vector<ParamFact> facts;  ///< one per parameter of the tree, in tree order
   bool analyzed = false;         ///< false: no forward, or forward always raises
   bool truncated = false;        ///< the interpretation hit its budget; findings are partial
+  bool calls_unknown_callable = false;  ///< forward calls an attribute ddplint cannot type
   std::string method;            ///< the method analysed as the training step ("forward")
   const std::map<std::string, ir::Span>* globals = nullptr;  ///< the program's module-level names
   /// For each prim::If of the root's code: which variable carries each parameter out

@@ -72,6 +72,7 @@ int run_check(const CheckFlags& f) {
   if (!f.config.empty()) opt.config = f.config;
   opt.threads = f.threads;
   opt.respect_gitignore = !f.no_gitignore;
+  opt.quiet_progress = f.quiet || f.fix || f.diff;
   for (const auto& list : {opt.select, opt.ignore}) {
     for (const auto& p : list) {
       if (!valid_pattern(p)) {

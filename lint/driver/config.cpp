@@ -43,6 +43,7 @@ std::string rel(const std::string& path, const std::string& root) {
 
 bool glob_match(const std::string& pattern, const std::string& path) {
   // `**/` matches any number of folders; fnmatch with FNM_PATHNAME does the rest.
+  if (pattern.rfind("**/", 0) == 0 && glob_match(pattern.substr(3), path)) return true;  // zero folders
   if (pattern.find("**") == std::string::npos) {
     if (fnmatch(pattern.c_str(), path.c_str(), FNM_PATHNAME) == 0) return true;
     // A pattern without '/' matches the file name at any depth, as in .gitignore.
@@ -65,9 +66,13 @@ bool valid_code_pattern(const std::string& p) {
 
 bool Settings::enabled(const std::string& code, const std::string& path, const std::vector<std::string>& cli_select,
                        const std::vector<std::string>& cli_ignore) const {
-  const auto& sel = cli_select.empty() ? select : cli_select;
-  const auto& ign = cli_ignore.empty() ? ignore : cli_ignore;
-  size_t s = std::max(longest(code, sel), longest(code, extend_select));
+  // Patterns on the command line replace the file's selection altogether.
+  bool cli = !cli_select.empty() || !cli_ignore.empty();
+  const auto& sel = cli ? cli_select : select;
+  static const std::vector<std::string> kNone;
+  const auto& ign = cli ? cli_ignore : ignore;
+  const auto& ext = cli ? kNone : extend_select;
+  size_t s = std::max(longest(code, sel), longest(code, ext));
   if (!sel.empty() && s == 0) return false;
   // The more specific pattern wins, as in ruff: select DDP101 + ignore DDP1 keeps DDP101.
   size_t i = longest(code, ign);

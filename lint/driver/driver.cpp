@@ -166,7 +166,7 @@ CheckResult check(const CheckOptions& options) {
     auto start = std::chrono::steady_clock::now();
     bool shown = false;
     while (tty && done < program.classes.size()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
       if (std::chrono::steady_clock::now() - start > std::chrono::seconds(1)) {
         std::fprintf(stderr, "\rddplint: analysed %zu/%zu classes", done.load(), program.classes.size());
         shown = true;

@@ -109,6 +109,12 @@ std::string_view SourceFile::line_text(uint32_t line) const {
   return s;
 }
 
+std::pair<uint32_t, uint32_t> SourceFile::position(uint32_t offset) const {
+  auto it = std::upper_bound(line_starts.begin(), line_starts.end(), offset);
+  uint32_t line = static_cast<uint32_t>(it - line_starts.begin());
+  return {line, offset - line_starts[line - 1] + 1};
+}
+
 const ClassInfo* Program::find_class(const std::string& q) const {
   if (indexed_classes_ != classes.size()) {
     class_index_.clear();

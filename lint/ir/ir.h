@@ -280,6 +280,8 @@ struct SourceFile {
   std::map<uint32_t, uint32_t> statement_start;
 
   std::string_view line_text(uint32_t line) const;
+  /// 1-based (line, column) of a byte offset.
+  std::pair<uint32_t, uint32_t> position(uint32_t offset) const;
 };
 
 /// Everything the frontends produced for one run.

@@ -74,13 +74,8 @@ void write_sarif(std::ostream& out, const std::vector<Diagnostic>& diags, const 
       for (const auto& e : d.fix->edits) {
         if (e.file < 0 || static_cast<size_t>(e.file) >= program.files.size()) continue;
         const ir::SourceFile& f = program.files[static_cast<size_t>(e.file)];
-        auto pos = [&](uint32_t off) {
-          auto it = std::upper_bound(f.line_starts.begin(), f.line_starts.end(), off);
-          uint32_t line = static_cast<uint32_t>(it - f.line_starts.begin());
-          return std::make_pair(line, off - f.line_starts[line - 1] + 1);
-        };
-        auto [l1, c1] = pos(e.begin);
-        auto [l2, c2] = pos(e.end);
+        auto [l1, c1] = f.position(e.begin);
+        auto [l2, c2] = f.position(e.end);
         by_file[e.file].push_back(
             {{"deletedRegion", {{"startLine", l1}, {"startColumn", c1}, {"endLine", l2}, {"endColumn", c2}}},
              {"insertedContent", {{"text", e.content}}}});

@@ -6,6 +6,7 @@ namespace ddplint::passes::rules {
 ModelUsage model_usage(const Participation& part, const ContextIndex& context) {
   ModelUsage u;
   u.truncated = part.truncated;
+  u.opaque = part.calls_unknown_callable;  // `self.net(x)` with `self.net = hydra...instantiate(...)`
   for (const auto& f : part.facts) {
     if (!f.param->trainable) continue;
     if (!f.param->known) u.opaque = true;

@@ -373,6 +373,24 @@ const ir::ClassInfo* Frontend::Impl::find_method_owner(const ir::ClassInfo* c, c
   return nullptr;
 }
 
+bool Frontend::Impl::mentions_ddp(const Unit& u, TSNode n) const {
+  // A cheap syntactic filter: the text names DistributedDataParallel, an alias of it,
+  // or a memory format conversion.
+  const std::string& text = program.files[static_cast<size_t>(u.file)].text;
+  std::string_view body(text.data() + ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
+  if (body.find("DistributedDataParallel") != std::string_view::npos ||
+      body.find("memory_format") != std::string_view::npos) {
+    return true;
+  }
+  for (const auto& [local, target] : u.imports) {
+    if (target.size() >= 23 && target.compare(target.size() - 23, 23, "DistributedDataParallel") == 0 &&
+        body.find(local + "(") != std::string_view::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void Frontend::Impl::mark_external_assignments() {
   // `self.encoder.gradient_checkpointing = True`, `model.head.use_aux = False`: an
   // attribute set from outside its class is not the constant __init__ wrote. Set in
@@ -504,9 +522,10 @@ void Frontend::Impl::load_imported_files() {
   }
   constexpr size_t kMaxContextFiles = 256;
   size_t added = 0;
-  for (size_t i = 0; i < units.size() && added < kMaxContextFiles; ++i) {
+  for (size_t i = 0; i < units.size(); ++i) {
     Unit& u = *units[i];
-    index_unit(u);
+    index_unit(u);  // every unit, also once the context cap is reached
+    if (added >= kMaxContextFiles) continue;
     std::string own_dir = fs::path(program.files[static_cast<size_t>(u.file)].path).parent_path().string();
     for (const auto& [local, target] : u.imports) {
       std::string t = target;
@@ -588,7 +607,20 @@ void Frontend::lower() {
     Syntax syn(im.program.files[static_cast<size_t>(u->file)].text, u->file);
     for (auto& [name, node] : u->classes) {
       std::string q = u->module_name.empty() ? name : u->module_name + "." + name;
-      if (!im.is_module_class(q)) continue;
+      if (!im.is_module_class(q)) {
+        // A trainer class that wraps the model (`def setup(self): self.model = DDP(...)`):
+        // its methods are lowered as functions, for the call-site rules.
+        if (im.mentions_ddp(*u, node)) {
+          for (TSNode m : class_methods(node)) {
+            try {
+              im.lower_function(*u, name + "." + syn.text(Syntax::field(m, "name")), m);
+            } catch (const TooDeep& e) {
+              im.report_syntax(*u, e);
+            }
+          }
+        }
+        continue;
+      }
       auto info = std::make_unique<ir::ClassInfo>();
       info->qualified_name = q;
       info->name = name;

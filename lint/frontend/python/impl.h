@@ -69,6 +69,7 @@ struct Frontend::Impl {
 
   void report_syntax(const Unit& u, const TooDeep& e);
   void mark_external_assignments();
+  bool mentions_ddp(const Unit& u, TSNode n) const;
   void load_imported_files();
 };
 

@@ -804,34 +804,7 @@ class Lowerer {
     return finish(n);
   }
 
-  std::optional<ir::Constant> literal(TSNode n) {
-    if (Syntax::is(n, "integer")) {
-      try {
-        return ir::Constant{static_cast<int64_t>(std::stoll(syn_.text(n), nullptr, 0))};
-      } catch (...) {
-        return std::nullopt;
-      }
-    }
-    if (Syntax::is(n, "float")) {
-      try {
-        return ir::Constant{std::stod(syn_.text(n))};
-      } catch (...) {
-        return std::nullopt;
-      }
-    }
-    if (Syntax::is(n, "true")) return ir::Constant{true};
-    if (Syntax::is(n, "false")) return ir::Constant{false};
-    if (Syntax::is(n, "none")) return ir::Constant{ir::NoneConst{}};
-    if (Syntax::is(n, "string")) {
-      std::string content;
-      for (TSNode ch : Syntax::children(n)) {
-        if (Syntax::is(ch, "interpolation")) return std::nullopt;
-        if (Syntax::is(ch, "string_content")) content += syn_.text(ch);
-      }
-      return ir::Constant{content};
-    }
-    return std::nullopt;
-  }
+  std::optional<ir::Constant> literal(TSNode n) const { return syn_.literal(n); }
 
   Value* lower_expr(TSNode e) {
     if (++depth_ > kMaxDepth) throw TooDeep{syn_.span(e)};
@@ -1051,7 +1024,7 @@ void Frontend::Impl::lower_class_methods(ir::ClassInfo& info, const Unit& u, TSN
   for (TSNode m : class_methods(class_node)) {
     // __init__'s facts come from its syntax tree (module_facts.cpp); its graph is only
     // for `ddplint lower`.
-    if (!lower_init && syn.text(Syntax::field(m, "name")) == "__init__") continue;
+    if (!lower_init && syn.text(Syntax::field(m, "name")) == "__init__" && !mentions_ddp(u, m)) continue;
     auto method = std::make_unique<ir::Method>();
     TSNode parent = ts_node_parent(m);
     if (Syntax::is(parent, "decorated_definition")) {

@@ -27,35 +27,7 @@ std::string self_path(const Syntax& syn, TSNode n) {
   return d.substr(5);
 }
 
-std::optional<ir::Constant> literal(const Syntax& syn, TSNode n) {
-  if (Syntax::is(n, "integer")) {
-    try {
-      return ir::Constant{static_cast<int64_t>(std::stoll(syn.text(n), nullptr, 0))};
-    } catch (...) {
-      return std::nullopt;
-    }
-  }
-  if (Syntax::is(n, "float")) {
-    try {
-      return ir::Constant{std::stod(syn.text(n))};
-    } catch (...) {
-      return std::nullopt;
-    }
-  }
-  if (Syntax::is(n, "true")) return ir::Constant{true};
-  if (Syntax::is(n, "false")) return ir::Constant{false};
-  if (Syntax::is(n, "none")) return ir::Constant{ir::NoneConst{}};
-  if (Syntax::is(n, "string")) {
-    bool interpolated = false;
-    std::string content;
-    for (TSNode ch : Syntax::children(n)) {
-      if (Syntax::is(ch, "interpolation")) interpolated = true;
-      if (Syntax::is(ch, "string_content")) content += syn.text(ch);
-    }
-    if (!interpolated) return ir::Constant{content};
-  }
-  return std::nullopt;
-}
+std::optional<ir::Constant> literal(const Syntax& syn, TSNode n) { return syn.literal(n); }
 
 struct Scope {
   /// Every assignment to a local, in source order: (value, end of the statement).
@@ -450,7 +422,8 @@ class FactsBuilder {
                                                     "open_clip", "segmentation_models_pytorch", "detectron2",
                                                     "mmdet", "mmseg", "mmcv", "torchtext", "lightly", "peft"};
         std::string fname = q.substr(q.rfind('.') + 1);
-        bool factory = kZoos.count(root) || fname == "from_pretrained" || fname.rfind("create_", 0) == 0 ||
+        bool factory = kZoos.count(root) || root == "hydra" || fname == "instantiate" || fname == "from_pretrained" ||
+                       fname.rfind("create_", 0) == 0 || fname.rfind("get_", 0) == 0 || fname.rfind("load_", 0) == 0 ||
                        fname.rfind("build_", 0) == 0 || fname.find("model") != std::string::npos ||
                        fname.find("backbone") != std::string::npos || fname.find("encoder") != std::string::npos;
         if (!root.empty() && !kPlain.count(root) && !im_.index.find_global(q) && factory) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -83,6 +84,29 @@ class Syntax {
     }
     return "";
   }
+  /// A Python literal as a constant (ints, floats, True/False/None, plain strings), or
+  /// nullopt (f-strings, `1_000`, anything else).
+  std::optional<ir::Constant> literal(TSNode n) const {
+    try {
+      if (is(n, "integer")) return ir::Constant{static_cast<int64_t>(std::stoll(text(n), nullptr, 0))};
+      if (is(n, "float")) return ir::Constant{std::stod(text(n))};
+    } catch (...) {
+      return std::nullopt;
+    }
+    if (is(n, "true")) return ir::Constant{true};
+    if (is(n, "false")) return ir::Constant{false};
+    if (is(n, "none")) return ir::Constant{ir::NoneConst{}};
+    if (is(n, "string")) {
+      std::string content;
+      for (TSNode ch : children(n)) {
+        if (is(ch, "interpolation")) return std::nullopt;
+        if (is(ch, "string_content")) content += text(ch);
+      }
+      return ir::Constant{content};
+    }
+    return std::nullopt;
+  }
+
   int file() const { return file_; }
 
  private:
