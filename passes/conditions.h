@@ -52,6 +52,10 @@ struct Atom {
   /// Loops whose iteration the condition depends on (it can differ per iteration).
   std::set<int> iter_loops;
   const ir::Node* node = nullptr;  ///< the prim::If / prim::Loop / __getitem__ it comes from
+  /// For a Branch atom: the value of this test under which the If's then-branch runs
+  /// (`if not x:` runs it when x is false), when the condition pins it (no `or`).
+  bool then_known = false;
+  bool then_when = true;
 };
 
 struct Lit {

@@ -1175,16 +1175,20 @@ class Interpreter {
 
   /// The condition of `if_node` as guards over atoms: `a and b` holds under
   /// (a AND b) and fails under (not a OR not b); each leaf test is one atom.
-  CondGuards decompose(const Value* v, const Node& if_node, int depth = 0) {
+  /// `negated`: an odd number of `not` above this leaf; `disjunct`: an `or` above it
+  /// (then the then-branch does not pin the leaf's value).
+  CondGuards decompose(const Value* v, const Node& if_node, int depth = 0, bool negated = false, bool disjunct = false) {
     const Node* d = v->node();
     if (d && depth < 12 && (d->is(kind::And) || d->is(kind::Or)) && d->inputs().size() == 2) {
-      CondGuards x = decompose(d->input(0), if_node, depth + 1);
-      CondGuards y = decompose(d->input(1), if_node, depth + 1);
+      // and under an odd number of nots behaves as or, and the other way round.
+      bool as_or = d->is(kind::Or) != negated;
+      CondGuards x = decompose(d->input(0), if_node, depth + 1, negated, disjunct || as_or);
+      CondGuards y = decompose(d->input(1), if_node, depth + 1, negated, disjunct || as_or);
       if (d->is(kind::And)) return {guard_and(x.when_true, y.when_true), guard_or(x.when_false, y.when_false)};
       return {guard_or(x.when_true, y.when_true), guard_and(x.when_false, y.when_false)};
     }
     if (d && depth < 12 && d->is(kind::Not) && d->inputs().size() == 1) {
-      CondGuards x = decompose(d->input(0), if_node, depth + 1);
+      CondGuards x = decompose(d->input(0), if_node, depth + 1, !negated, disjunct);
       return {x.when_false, x.when_true};
     }
     AbsVal c = val(v);
@@ -1218,6 +1222,8 @@ class Interpreter {
     for (const auto& node : if_node.block(0)->nodes()) {
       if (node->is(kind::ContinueStmt) || node->is(kind::BreakStmt)) a.skips_rest = true;
     }
+    a.then_known = !disjunct;
+    a.then_when = !negated;
     int id = intern_atom(if_node, a, condition_key(v));
     return {Guard(Lit{id, true}), Guard(Lit{id, false})};
   }

@@ -44,18 +44,22 @@ std::optional<Fix> model_side_fix(const RuleContext& ctx, const UseGroup& g, con
   if (g.guard.terms().size() != 1 || g.guard.terms()[0].size() != 1) return std::nullopt;
   const Lit& l = g.guard.terms()[0][0];
   const Atom& a = part.atoms[static_cast<size_t>(l.atom)];
-  if (a.kind != Atom::Kind::Branch || !a.node || !a.node->is(ir::kind::If) || !ctx.varies(a)) return std::nullopt;
+  if (a.kind != Atom::Kind::Branch || !a.node || !a.node->is(ir::kind::If) || !ctx.varies(a) || !a.then_known) {
+    return std::nullopt;
+  }
+  // The parameters are used on the then-branch when the literal agrees with it.
+  bool used_in_then = l.positive == a.then_when;
   auto car = part.carriers.find(a.node);
   std::string var;
   const std::string& param = g.facts.front()->param->path;
   if (car != part.carriers.end()) {
-    const auto& side = l.positive ? car->second.then_only : car->second.else_only;
+    const auto& side = used_in_then ? car->second.then_only : car->second.else_only;
     auto it = side.find(param);
     if (it != side.end()) var = it->second;
   }
   const ir::Span& at = a.node->span();
   if (at.file < 0) return std::nullopt;
-  auto e = fixers::zero_term_edit(ctx.program, at.file, at, !l.positive, var, term);
+  auto e = fixers::zero_term_edit(ctx.program, at.file, at, /*skip_is_then=*/!used_in_then, var, term);
   if (!e) return std::nullopt;
   return Fix{"Touch the skipped parameters with a zero-valued term", Applicability::Unsafe, {*e}};
 }
