@@ -20,23 +20,7 @@ using namespace ddplint::test_util;
 
 namespace {
 
-std::vector<std::string> fix_fixtures() {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(testdata("fixes"), ec)) {
-    if (e.path().extension() == ".py") out.push_back(e.path().filename().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string l;
-  while (std::getline(in, l)) out.push_back(l);
-  return out;
-}
+std::vector<std::string> fix_fixtures() { return python_files("fixes"); }
 
 std::string trim(const std::string& s) {
   size_t a = s.find_first_not_of(" \t"), b = s.find_last_not_of(" \t\r");

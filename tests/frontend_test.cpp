@@ -9,18 +9,7 @@ using namespace ddplint::test_util;
 
 namespace {
 
-const char* kGood = R"(import torch.nn as nn
-
-
-class M(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.a = nn.Linear(2, 2)
-        self.b = nn.Linear(2, 2)
-
-    def forward(self, x):
-        return self.a(x)
-)";
+const char* kGood = kUnusedModuleModel;
 
 std::map<std::string, std::vector<std::string>> codes_by_file(const driver::CheckResult& r) {
   std::map<std::string, std::vector<std::string>> out;

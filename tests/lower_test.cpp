@@ -15,23 +15,7 @@ using namespace ddplint::test_util;
 
 namespace {
 
-std::vector<std::string> lower_files() {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(testdata("lower"), ec)) {
-    if (e.path().extension() == ".py") out.push_back(e.path().filename().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::vector<std::string> lines_of(const std::string& s) {
-  std::vector<std::string> out;
-  std::istringstream in(s);
-  std::string l;
-  while (std::getline(in, l)) out.push_back(l);
-  return out;
-}
+std::vector<std::string> lower_files() { return python_files("lower"); }
 
 class Lower : public ::testing::TestWithParam<std::string> {};
 

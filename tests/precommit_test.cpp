@@ -29,18 +29,7 @@ Shell sh(const std::string& cmd) {
   return r;
 }
 
-const char* kModel = R"(import torch.nn as nn
-
-
-class M(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.a = nn.Linear(2, 2)
-        self.b = nn.Linear(2, 2)
-
-    def forward(self, x):
-        return self.a(x)
-)";
+const char* kModel = kUnusedModuleModel;
 
 TEST(PreCommit, HooksRunFromThisCheckout) {
   if (sh("command -v pre-commit").rc != 0) GTEST_SKIP() << "pre-commit is not installed (scripts/bootstrap.sh installs it)";
