@@ -31,6 +31,9 @@ std::optional<Edit> zero_term_edit(const ir::Program& program, int file_index, c
     if (!ts_node_is_null(n)) {
       Syntax syn(text, file_index);
       std::string indent = indent_at(text, ts_node_start_byte(n));
+      // Tabs in the indentation: where a new line lands depends on tab width rules
+      // that differ between tools; no edit is safer than a misplaced one.
+      if (indent.find('\t') != std::string::npos) return std::nullopt;
       bool has_else = !Syntax::fields(n, "alternative").empty();
       auto body = Syntax::children(Syntax::field(n, "consequence"));
       if (!skip_is_then && !has_else && !var.empty()) {

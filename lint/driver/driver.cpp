@@ -272,6 +272,8 @@ FixOutcome compute_fixes(const CheckOptions& options, bool unsafe) {
   FixOutcome out;
   std::map<std::string, std::string> overlay;
   std::set<std::tuple<std::string, std::string, uint32_t>> refused;  // (code, path, line)
+  // A fix applied once whose finding comes back did not fix it: never again.
+  std::set<std::tuple<std::string, std::string, std::vector<std::string>>> applied_once;
   CheckOptions opt = options;
   opt.overlay = &overlay;
   for (int round = 0;; ++round) {
@@ -286,6 +288,12 @@ FixOutcome compute_fixes(const CheckOptions& options, bool unsafe) {
     bool model_side = false;
     for (const auto& d : r.diagnostics) {
       if (!fix_applies(d, unsafe) || refused.count({d.code, d.path, d.span.line})) continue;
+      if (applied_once.count({d.code, d.path, d.symbols})) {
+        refused.insert({d.code, d.path, d.span.line});
+        out.errors.push_back(fmt::format("{}:{}: {} fix did not resolve the finding; not applied again", d.path,
+                                         d.span.line, d.code));
+        continue;
+      }
       todo.push_back(&d);
       model_side = model_side || d.code.rfind("DDP1", 0) == 0;
     }
@@ -340,6 +348,7 @@ FixOutcome compute_fixes(const CheckOptions& options, bool unsafe) {
       }
       overlay[path] = fixed;
       applied_this_round += taken.size();
+      for (const Diagnostic* d : taken) applied_once.insert({d->code, d->path, d->symbols});
     }
     out.applied += applied_this_round;
     // Nothing applied: stop, unless fixes were refused this round (the next round
