@@ -74,18 +74,31 @@ std::optional<std::vector<Edit>> move_conversion_before_wrap(const ir::Program& 
   // conversion is replaced by its receiver.
   TSNode parent = ts_node_parent(conv);
   TSNode stmt = ts_node_parent(parent);
+  // Only a plain `model = model.to(...)` / `model.to(...)` goes as a whole: a chained
+  // receiver (`model.half().to(...)`) still does something.
+  TSNode recv_node = Syntax::field(fn, "object");
+  bool plain_receiver = Syntax::is(recv_node, "identifier") || Syntax::is(recv_node, "attribute");
   bool reassign = Syntax::is(parent, "assignment") && syn.text(Syntax::field(parent, "left")) == receiver &&
-                  Syntax::is(stmt, "expression_statement");
-  bool bare = Syntax::is(parent, "expression_statement");
+                  Syntax::is(stmt, "expression_statement") && plain_receiver;
+  bool bare = Syntax::is(parent, "expression_statement") && plain_receiver;
+  TSNode whole = bare ? parent : stmt;
+  // The conversion must run whenever the wrap does: both in the same block.
+  auto block_of = [](TSNode n) {
+    while (!ts_node_is_null(n) && !Syntax::is(n, "block") && !Syntax::is(n, "module")) n = ts_node_parent(n);
+    return n;
+  };
+  if (!ts_node_eq(block_of(wrap), block_of(conv))) return std::nullopt;
   if (reassign || bare) {
-    TSNode whole = bare ? parent : stmt;
     uint32_t b = ts_node_start_byte(whole), e = ts_node_end_byte(whole);
     uint32_t line_start = b;
     while (line_start > 0 && (text[line_start - 1] == ' ' || text[line_start - 1] == '\t')) --line_start;
     uint32_t line_end = e;
     while (line_end < text.size() && (text[line_end] == ' ' || text[line_end] == '\t')) ++line_end;
     bool alone = (line_start == 0 || text[line_start - 1] == '\n') && (line_end == text.size() || text[line_end] == '\n');
-    if (alone) {
+    // The only statement of its block: `pass` keeps the block.
+    TSNode block = ts_node_parent(whole);
+    bool only = Syntax::is(block, "block") && Syntax::children(block).size() == 1;
+    if (alone && !only) {
       edits.push_back({file_index, line_start, std::min<uint32_t>(line_end + 1, static_cast<uint32_t>(text.size())), ""});
     } else {
       edits.push_back({file_index, b, e, "pass"});
@@ -106,7 +119,16 @@ std::optional<Edit> drop_conversion(const ir::Program& program, int file_index, 
   if (!Syntax::is(fn, "attribute")) return std::nullopt;
   TSNode obj = Syntax::field(fn, "object");
   std::string r = syn.text(obj);
-  return Edit{file_index, ts_node_start_byte(conv), ts_node_end_byte(conv), r};
+  // Only the memory_format argument goes: `x.to(dev, memory_format=cl)` -> `x.to(dev)`.
+  auto args = Syntax::children(Syntax::field(conv, "arguments"));
+  std::string kept;
+  for (TSNode a : args) {
+    if (Syntax::is(a, "keyword_argument") && syn.text(Syntax::field(a, "name")) == "memory_format") continue;
+    kept += (kept.empty() ? "" : ", ") + syn.text(a);
+  }
+  std::string method = syn.text(Syntax::field(fn, "attribute"));
+  if (kept.empty() && method == "to") return Edit{file_index, ts_node_start_byte(conv), ts_node_end_byte(conv), r};
+  return Edit{file_index, ts_node_start_byte(conv), ts_node_end_byte(conv), r + "." + method + "(" + kept + ")"};
 }
 
 }  // namespace ddplint::fixers

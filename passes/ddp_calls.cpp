@@ -170,6 +170,12 @@ void scan_conversions(const ir::Graph& g, const std::string& scope, const ir::Pr
       if (model) wrapped[model] = {n, model};  // the same module object, after the wrap
       continue;
     }
+    // `model.half()` of a wrapped model is still the wrapped model.
+    if (n->kind().rfind("aten::", 0) == 0 && n->kind() != "aten::to" && !n->inputs().empty() && !n->outputs().empty() &&
+        passes_model_through(n->kind().substr(6))) {
+      auto w = wrapped.find(n->input(0));
+      if (w != wrapped.end()) wrapped[n->output()] = w->second;
+    }
     if (n->kind() == "aten::to" && !n->inputs().empty()) {
       std::string fmt_name = memory_format_of(*n);
       const ir::Value* recv = n->input(0);
@@ -182,6 +188,14 @@ void scan_conversions(const ir::Graph& g, const std::string& scope, const ir::Pr
         std::string why;
         Resolver r{program};
         auto w = wrapped.find(recv);
+        // After the wrap means on a path through it: the wrap's block holds the conversion.
+        auto encloses = [](const ir::Block* outer, const ir::Block* inner) {
+          for (const ir::Block* b = inner; b; b = b->owning_node() ? b->owning_node()->owning_block() : nullptr) {
+            if (b == outer) return true;
+          }
+          return false;
+        };
+        if (w != wrapped.end() && !encloses(w->second.first->owning_block(), n->owning_block())) w = wrapped.end();
         if (w != wrapped.end()) {
           c.after_wrap = w->second.first;
           c.wrapped_model_arg = w->second.second;

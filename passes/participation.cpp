@@ -150,6 +150,8 @@ class Interpreter {
     self.mod = &out_.tree->root();
     self.prov = Provenance::Config;
     args.push_back(self);
+    // Arguments are unknown: a boolean mode flag (`return_features=False`) may be
+    // passed by some training loops and not others.
     for (size_t i = 1; i < forward.param_names.size(); ++i) args.push_back(AbsVal{});
     entered_[""] = &root;
     auto r = call_graph(*forward.graph, &out_.tree->root(), &root, root.name + "." + forward.name, args, {}, 0);

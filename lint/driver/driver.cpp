@@ -196,7 +196,8 @@ CheckResult check(const CheckOptions& options) {
   // Models converted to channels-last before their wrap: their weights are channels-last.
   std::set<const ir::ClassInfo*> channels_last;
   for (const auto& c : conversions) {
-    if (c.after_wrap || !c.model || c.memory_format.find("channels_last") == std::string::npos) continue;
+    // Before the wrap (or after it: DDP301's finding), the weights end up channels-last.
+    if (!c.model || c.memory_format.find("channels_last") == std::string::npos) continue;
     channels_last.insert(c.model);
     if (const passes::Participation* p = pctx_lookup(c.model)) {
       channels_last.insert(p->entered_classes.begin(), p->entered_classes.end());

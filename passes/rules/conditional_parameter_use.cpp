@@ -59,6 +59,16 @@ std::optional<Fix> model_side_fix(const RuleContext& ctx, const UseGroup& g, con
   }
   const ir::Span& at = a.node->span();
   if (at.file < 0) return std::nullopt;
+  // Parameters touched only through a `.parameters()` sum (an earlier zero term, with
+  // parameters nothing else uses): another term would not settle it.
+  const ir::Span& use = g.dep.use;
+  if (use.file >= 0) {
+    const std::string& text = ctx.program.files[static_cast<size_t>(use.file)].text;
+    if (text.compare(use.begin, use.end - use.begin, "") != 0 &&
+        std::string_view(text).substr(use.begin, use.end - use.begin).find(".parameters()") != std::string_view::npos) {
+      return std::nullopt;
+    }
+  }
   auto e = fixers::zero_term_edit(ctx.program, at.file, at, /*skip_is_then=*/!used_in_then, var, term);
   if (!e) return std::nullopt;
   return Fix{"Touch the skipped parameters with a zero-valued term", Applicability::Unsafe, {*e}};

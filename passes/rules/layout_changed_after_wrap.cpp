@@ -14,6 +14,21 @@ namespace ddplint::passes::rules {
 void check_layout_changed_after_wrap(const ProgramRuleContext& ctx) {
   for (const LayoutConversion& c : ctx.conversions) {
     if (!c.after_wrap || c.span.file < 0 || !ctx.program.files[static_cast<size_t>(c.span.file)].reported) continue;
+    // preserve_format / contiguous_format on a never-converted model change nothing.
+    if (c.memory_format.find("channels_last") == std::string::npos) continue;
+    // Module.to applies a memory format to 4-D/5-D parameters only: a model without
+    // convolutions keeps its strides.
+    if (c.model) {
+      const Participation* part = ctx.of(c.model);
+      bool convs = false;
+      if (part) {
+        for (const ParamInfo* p : part->tree->params()) {
+          const ModuleNode* owner = part->tree->find(p->path.substr(0, p->path.rfind('.')));
+          convs = convs || (owner && owner->class_name.find(".Conv") != std::string::npos && p->name == "weight");
+        }
+        if (!convs) continue;
+      }
+    }
     Diagnostic d;
     d.code = "DDP301";
     d.span = c.span;

@@ -66,7 +66,12 @@ void check_missing_find_unused_parameters(const ProgramRuleContext& ctx) {
       d.notes.push_back({at, never ? fmt::format("{} never gets a gradient (DDP102)", attr_ref(owner.empty() ? f->param->path : owner))
                                    : fmt::format("{} is used only on some paths (DDP101)", attr_ref(f->dep.via))});
     }
-    if (fup.positional) {
+    if (call.static_graph.literal && *call.static_graph.literal) {
+      // Under static_graph=True DDP ignores the flag: parameters skipped in some
+      // iterations only need a model-side change.
+      d.notes.push_back({{}, "static_graph=True: DDP expects the same parameters in every iteration; "
+                             "find_unused_parameters does not help here"});
+    } else if (fup.positional) {
       d.fix = Fix{"Pass `True` as find_unused_parameters", Applicability::DisplayOnly, {}};
     } else if (auto e = fixers::set_keyword(ctx.program, call.span.file, call.span, "find_unused_parameters", "True")) {
       d.fix = Fix{"Pass `find_unused_parameters=True`", Applicability::Safe, {*e}};

@@ -28,3 +28,12 @@ def setup_on_device(rank):
     # CHECK-FIXES: model = DDP(model.to(rank, memory_format=torch.channels_last), device_ids=[rank])
     model = model.to(rank, memory_format=torch.channels_last)
     return model
+
+
+def only_statement_of_block(rank, flag):
+    model = DDP(Net(), device_ids=[rank])
+    # CHECK-FIXES: model = DDP(Net(), device_ids=[rank])
+    if flag:
+        model = model.to(memory_format=torch.channels_last)
+        # CHECK-FIXES: model = model.to(memory_format=torch.channels_last)
+    return model
