@@ -104,8 +104,13 @@ DdpKeyword keyword(const ir::Node& n, const std::string& name) {
     if (d) {
       k.value_span = d->span();
       k.text = d->text;
-      if (d->is(kind::Constant) && d->value && std::holds_alternative<bool>(*d->value)) {
-        k.literal = std::get<bool>(*d->value);
+      if (d->is(kind::Constant) && d->value) {
+        // Python truthiness of a literal: True/False, 0/1, None.
+        const ir::Constant& c = *d->value;
+        if (auto* b = std::get_if<bool>(&c)) k.literal = *b;
+        else if (auto* i = std::get_if<int64_t>(&c)) k.literal = *i != 0;
+        else if (std::holds_alternative<ir::NoneConst>(c)) k.literal = false;
+        if (k.text.empty()) k.text = ir::print_constant(c);
       }
     }
   }

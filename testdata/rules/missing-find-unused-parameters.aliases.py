@@ -33,3 +33,10 @@ def wrap_all(rank):
     m4 = torch.nn.parallel.distributed.DistributedDataParallel(build(rank), find_unused_parameters=False)  # expect: DDP202
     m5 = dist_mod.DistributedDataParallel(build(rank), find_unused_parameters=True)
     return m1, m2, m3, m4, m5
+
+
+def literal_forms(rank):
+    zero = DDP(SkipNet(), find_unused_parameters=0)  # expect: DDP202
+    none = DDP(SkipNet(), find_unused_parameters=None)  # expect: DDP202
+    one = DDP(SkipNet(), find_unused_parameters=1)
+    return zero, none, one
