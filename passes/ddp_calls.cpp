@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <functional>
+#include <optional>
 #include <map>
 #include <set>
 
@@ -117,7 +118,81 @@ DdpKeyword keyword(const ir::Node& n, const std::string& name) {
   return k;
 }
 
-void scan(const ir::Block& b, const std::string& scope, const ir::Program& program, std::vector<DdpCall>& out) {
+void flatten_block(const ir::Block& b, std::vector<const ir::Node*>& out) {
+  for (const auto& n : b.nodes()) {
+    out.push_back(n.get());
+    for (const auto& sub : n->blocks()) flatten_block(*sub, out);
+  }
+}
+
+/// The value a model expression starts from: `Net().cuda(rank).to(dev)` -> `Net()`.
+const ir::Value* model_root(const ir::Value* v) {
+  for (int i = 0; i < 16 && v->node(); ++i) {
+    const ir::Node* d = v->node();
+    if (d->kind().rfind("aten::", 0) == 0 && !d->inputs().empty() && passes_model_through(d->kind().substr(6))) {
+      v = d->input(0);
+      continue;
+    }
+    break;
+  }
+  return v;
+}
+
+/// "backbone.layer4" for `model.backbone.layer4` when `v` is a GetAttr chain on `root`.
+std::optional<std::string> path_from(const ir::Value* v, const ir::Value* root) {
+  std::string path;
+  for (int i = 0; i < 32; ++i) {
+    if (model_root(v) == root) return path;
+    const ir::Node* d = v->node();
+    if (!d || !d->is(kind::GetAttr) || d->inputs().empty()) return std::nullopt;
+    path = path.empty() ? d->name : d->name + "." + path;
+    v = d->input(0);
+  }
+  return std::nullopt;
+}
+
+bool is_false(const ir::Value* v) {
+  const ir::Node* d = v->node();
+  return d && d->is(kind::Constant) && d->value && std::holds_alternative<bool>(*d->value) && !std::get<bool>(*d->value);
+}
+
+/// Freezing in the training script before the wrap: DDP leaves frozen parameters out.
+std::vector<std::string> frozen_before(const ir::Graph& g, const ir::Node* wrap, const ir::Value* model) {
+  std::vector<std::string> out;
+  if (!model) return out;
+  const ir::Value* root = model_root(model);
+  std::vector<const ir::Node*> nodes;
+  flatten_block(*g.block(), nodes);
+  for (const ir::Node* n : nodes) {
+    if (n == wrap) break;
+    if (n->kind() == "aten::requires_grad_" && !n->inputs().empty()) {
+      bool off = n->inputs().size() > 1 && is_false(n->input(1));
+      if (off) {
+        if (auto p = path_from(n->input(0), root)) out.push_back(*p);
+      }
+    }
+    // for p in model.x.parameters(): p.requires_grad = False
+    if (n->is(kind::Loop) && !n->inputs().empty()) {
+      const ir::Node* it = n->input(0)->node();
+      const ir::Node* params = it && it->is(kind::Iterate) ? it->input(0)->node() : nullptr;
+      if (!params || params->kind() != "aten::parameters" || params->inputs().empty()) continue;
+      auto p = path_from(params->input(0), root);
+      if (!p) continue;
+      const ir::Value* elem = n->block(0)->params()[0];
+      for (const auto& b : n->block(0)->nodes()) {
+        bool set_off = b->is(kind::SetAttr) && b->name == "requires_grad" && b->inputs().size() == 2 &&
+                       b->input(0) == elem && is_false(b->input(1));
+        bool call_off = b->kind() == "aten::requires_grad_" && b->inputs().size() == 2 && b->input(0) == elem &&
+                        is_false(b->input(1));
+        if (set_off || call_off) out.push_back(*p);
+      }
+    }
+  }
+  return out;
+}
+
+void scan(const ir::Block& b, const std::string& scope, const ir::Program& program, std::vector<DdpCall>& out,
+          const ir::Graph& g) {
   for (const auto& n : b.nodes()) {
     if (n->is(kind::CallFunction) && is_ddp_constructor(n->name)) {
       DdpCall c;
@@ -138,9 +213,10 @@ void scan(const ir::Block& b, const std::string& scope, const ir::Program& progr
       c.static_graph = keyword(*n, "static_graph");
       c.gradient_as_bucket_view = keyword(*n, "gradient_as_bucket_view");
       c.broadcast_buffers = keyword(*n, "broadcast_buffers");
+      c.frozen_before_wrap = frozen_before(g, n.get(), model);
       out.push_back(std::move(c));
     }
-    for (const auto& sub : n->blocks()) scan(*sub, scope, program, out);
+    for (const auto& sub : n->blocks()) scan(*sub, scope, program, out, g);
   }
 }
 
@@ -243,10 +319,10 @@ std::vector<DdpCall> find_ddp_calls(const ir::Program& program) {
   for (const auto& f : program.functions) {
     std::string scope = f->qualified_name.substr(f->qualified_name.rfind('.') + 1);
     if (f->module_body) scope = "<module>";
-    scan(*f->graph->block(), scope, program, out);
+    scan(*f->graph->block(), scope, program, out, *f->graph);
   }
   for (const auto& c : program.classes) {
-    for (const auto& m : c->methods) scan(*m->graph->block(), c->name + "." + m->name, program, out);
+    for (const auto& m : c->methods) scan(*m->graph->block(), c->name + "." + m->name, program, out, *m->graph);
   }
   return out;
 }

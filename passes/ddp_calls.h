@@ -28,6 +28,9 @@ struct DdpCall {
   const ir::ClassInfo* model = nullptr;  ///< the wrapped model's class, when resolved
   std::string unresolved_why;            ///< otherwise, why not
   DdpKeyword find_unused_parameters, static_graph, gradient_as_bucket_view, broadcast_buffers;
+  /// Parts of the model the script froze before the wrap (`model.backbone.requires_grad_(False)`,
+  /// `for p in model.head.parameters(): p.requires_grad = False`), as paths; "" = all.
+  std::vector<std::string> frozen_before_wrap;
 };
 
 std::vector<DdpCall> find_ddp_calls(const ir::Program& program);

@@ -3,12 +3,15 @@
 
 namespace ddplint::passes::rules {
 
-ModelUsage model_usage(const Participation& part, const ContextIndex& context) {
+ModelUsage model_usage(const Participation& part, const ContextIndex& context, const std::vector<std::string>& frozen) {
   ModelUsage u;
   u.truncated = part.truncated;
   u.opaque = part.calls_unknown_callable;  // `self.net(x)` with `self.net = hydra...instantiate(...)`
   for (const auto& f : part.facts) {
     if (!f.param->trainable) continue;
+    bool frozen_here = false;
+    for (const auto& p : frozen) frozen_here = frozen_here || path_under(f.param->path, p);
+    if (frozen_here) continue;
     if (!f.param->known) u.opaque = true;
     else ++u.trainable;
     if (f.state == ParamFact::State::Always) continue;

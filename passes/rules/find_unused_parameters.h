@@ -17,6 +17,8 @@ struct ModelUsage {
   std::vector<const ParamFact*> skipping;  ///< never used, or used only on iteration-varying paths
   std::vector<const ParamFact*> config_dependent;  ///< used only under configuration conditions
 };
-ModelUsage model_usage(const Participation& part, const ContextIndex& context);
+/// `frozen`: parts the training script froze before the wrap (DDP leaves them out).
+ModelUsage model_usage(const Participation& part, const ContextIndex& context,
+                       const std::vector<std::string>& frozen = {});
 
 }  // namespace ddplint::passes::rules

@@ -25,7 +25,7 @@ void check_missing_find_unused_parameters(const ProgramRuleContext& ctx) {
     if (!part) continue;
     const auto& fup = call.find_unused_parameters;
     if (fup.literal && *fup.literal) continue;  // needed, and passed
-    ModelUsage u = model_usage(*part, ctx.context);
+    ModelUsage u = model_usage(*part, ctx.context, call.frozen_before_wrap);
     // static_graph=True copes with parameters unused in every iteration alike.
     if (call.static_graph.literal && *call.static_graph.literal) {
       u.skipping.erase(std::remove_if(u.skipping.begin(), u.skipping.end(),

@@ -16,7 +16,7 @@ void check_unnecessary_find_unused_parameters(const ProgramRuleContext& ctx) {
     if (!part || !fup.literal || !*fup.literal) continue;
     // With static_graph=True DDP looks for unused parameters in the first iteration only.
     if (call.static_graph.literal && *call.static_graph.literal) continue;
-    ModelUsage u = model_usage(*part, ctx.context);
+    ModelUsage u = model_usage(*part, ctx.context, call.frozen_before_wrap);
     if (!u.skipping.empty() || !u.config_dependent.empty() || u.truncated || u.trainable == 0) continue;
     Diagnostic d;
     d.code = "DDP201";
