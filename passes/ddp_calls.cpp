@@ -118,6 +118,7 @@ DdpKeyword keyword(const ir::Node& n, const std::string& name) {
   return k;
 }
 
+/// Nodes of a graph in program order (blocks in place).
 void flatten_block(const ir::Block& b, std::vector<const ir::Node*>& out) {
   for (const auto& n : b.nodes()) {
     out.push_back(n.get());
@@ -220,13 +221,6 @@ void scan(const ir::Block& b, const std::string& scope, const ir::Program& progr
   }
 }
 
-/// Nodes of a graph in program order (blocks in place).
-void flatten(const ir::Block& b, std::vector<const ir::Node*>& out) {
-  for (const auto& n : b.nodes()) {
-    out.push_back(n.get());
-    for (const auto& sub : n->blocks()) flatten(*sub, out);
-  }
-}
 
 std::string memory_format_of(const ir::Node& n) {
   for (size_t i = 1; i < n.inputs().size(); ++i) {
@@ -238,7 +232,7 @@ std::string memory_format_of(const ir::Node& n) {
 void scan_conversions(const ir::Graph& g, const std::string& scope, const ir::Program& program,
                       std::vector<LayoutConversion>& out) {
   std::vector<const ir::Node*> nodes;
-  flatten(*g.block(), nodes);
+  flatten_block(*g.block(), nodes);
   // Values that hold a wrapped model, and which DDP call wrapped it.
   std::map<const ir::Value*, std::pair<const ir::Node*, const ir::Value*>> wrapped;
   for (const ir::Node* n : nodes) {
