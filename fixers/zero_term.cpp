@@ -40,6 +40,23 @@ std::optional<Edit> zero_term_edit(const ir::Program& program, int file_index, c
         // `if c: x = x + f(x)` -> add `else: x = x + 0.0 * <term>`.
         std::string add = "\n" + indent + "else:\n" + indent + "    " + var + " = " + var + " + 0.0 * " + term;
         out = Edit{file_index, ts_node_end_byte(n), ts_node_end_byte(n), add};
+      } else if (!skip_is_then && has_else && !var.empty()) {
+        // An `else:` already there (another finding's zero term, or code of its own):
+        // the term goes at its end, unless the block leaves (return, continue, ...) or
+        // sits on the `else:` line itself.
+        TSNode alt = Syntax::field(n, "alternative");
+        auto stmts = Syntax::children(Syntax::field(alt, "body"));
+        if (Syntax::is(alt, "else_clause") && !stmts.empty()) {
+          TSNode last = stmts.back();
+          bool leaves = Syntax::is(last, "return_statement") || Syntax::is(last, "continue_statement") ||
+                        Syntax::is(last, "break_statement") || Syntax::is(last, "raise_statement");
+          bool own_line = ts_node_start_point(last).row > ts_node_start_point(alt).row;
+          if (!leaves && own_line) {
+            std::string stmt_indent = indent_at(text, ts_node_start_byte(last));
+            std::string add = "\n" + stmt_indent + var + " = " + var + " + 0.0 * " + term;
+            out = Edit{file_index, ts_node_end_byte(last), ts_node_end_byte(last), add};
+          }
+        }
       } else if (skip_is_then && !body.empty()) {
         TSNode last = body.back();
         std::string stmt_indent = indent_at(text, ts_node_start_byte(last));

@@ -24,6 +24,7 @@
 #include "lint/frontend/python/frontend.h"
 #include "lint/driver/driver.h"
 #include "lint/report/report.h"
+#include "lint/verify/verify.h"
 #include "passes/participation.h"
 #include "passes/registry.h"
 
@@ -276,6 +277,37 @@ int main(int argc, char** argv) {
   parse_only->add_option("paths", parse_paths, "Files or folders");
   parse_only->add_option("-j,--threads", parse_threads, "Threads");
 
+  auto* verify = app.add_subcommand(
+      "verify", "Run the model under real DDP (torchrun) to confirm the findings and the fixes");
+  ddplint::verify::VerifyOptions vo;
+  verify->add_option("paths", vo.paths, "Files or folders to lint (default: the project root)");
+  verify->add_option("--entry", vo.entry, "FILE.py:FUNCTION or package.module:FUNCTION returning (model, batch_fn, loss_fn)")
+      ->required();
+  verify->add_option("--root", vo.root, "Project root: copied, put on sys.path (default: the entry file's folder)");
+  verify->add_flag("--unsafe-fixes", vo.unsafe, "Also verify unsafe fixes");
+  verify->add_option("--iterations,-n", vo.iterations, "Training iterations per run")->check(CLI::Range(1, 100000));
+  verify->add_option("--world-size", vo.world_size, "Ranks (default: one per GPU, or 2 on CPU)")
+      ->check(CLI::Range(1, 4096));
+  verify->add_option("--seed", vo.seed, "Seed for weights and per-iteration randomness");
+  verify->add_option("--backend", vo.backend, "Process group backend")
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}));
+  verify->add_option("--device", vo.device, "Where the model runs")->check(CLI::IsMember({"auto", "cpu", "cuda"}));
+  verify->add_option("--ddp", vo.ddp, "KEY=true|false: a DDP flag for both runs (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  verify->add_option("--timeout", vo.timeout, "Seconds per run before it counts as a hang")->check(CLI::PositiveNumber);
+  verify->add_option("--collective-timeout", vo.collective_timeout, "Seconds a rank waits in a collective")
+      ->check(CLI::PositiveNumber);
+  verify->add_option("--python", vo.python, "Interpreter with torch (default: $DDPLINT_PYTHON, python3, /usr/bin/python3)");
+  verify->add_option("--format", vo.format, "Output format")->check(CLI::IsMember({"text", "json"}));
+  verify->add_option("--output-file,-o", vo.output_file, "Write the report to this file");
+  verify->add_option("--emit-plan", vo.emit_plan, "Write the plan to this folder and stop (run it elsewhere)");
+  verify->add_flag("--keep-runs", vo.keep_runs, "Keep the plan and the per-rank logs");
+  verify->add_option("--config", vo.config, "Use this configuration file");
+  std::vector<std::string> verify_select, verify_ignore;
+  verify->add_option("--select", verify_select, "Only these codes or prefixes")->allow_extra_args(false);
+  verify->add_option("--ignore", verify_ignore, "Skip these codes or prefixes")->allow_extra_args(false);
+
   auto* rules = app.add_subcommand("rules", "List the rules");
   auto* rule = app.add_subcommand("rule", "Print a rule's documentation");
   std::string rule_code;
@@ -289,6 +321,11 @@ int main(int argc, char** argv) {
   }
   try {
     if (*check) return run_check(cf);
+    if (*verify) {
+      vo.select = split_codes(verify_select);
+      vo.ignore = split_codes(verify_ignore);
+      return ddplint::verify::run_verify(vo);
+    }
     if (*config) {
       ddplint::driver::SettingsResolver r(config_file.empty() ? std::nullopt : std::optional<std::string>(config_file));
       const ddplint::driver::Settings* s = r.for_path(config_path);

@@ -349,7 +349,11 @@ FixOutcome compute_fixes(const CheckOptions& options, bool unsafe) {
       }
       overlay[path] = fixed;
       applied_this_round += taken.size();
-      for (const Diagnostic* d : taken) applied_once.insert({d->code, d->path, d->symbols});
+      for (const Diagnostic* d : taken) {
+        applied_once.insert({d->code, d->path, d->symbols});
+        out.applied_fixes.push_back({d->code, d->path, d->fix->title, d->span.line, d->fix->applicability, round,
+                                     d->symbols});
+      }
     }
     out.applied += applied_this_round;
     // Nothing applied: stop, unless fixes were refused this round (the next round

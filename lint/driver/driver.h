@@ -37,9 +37,17 @@ CheckResult check(const CheckOptions& options);
 
 /// Fixes computed in memory, round after round until nothing changes: nothing is
 /// written. Only changed files appear in `fixed`.
+struct AppliedFix {
+  std::string code, path, title;
+  uint32_t line = 0;  ///< in the text of the round that applied it
+  Applicability applicability = Applicability::Safe;
+  int round = 0;
+  std::vector<std::string> symbols;
+};
 struct FixOutcome {
   std::map<std::string, std::string> original, fixed;  ///< path -> text
   size_t applied = 0;
+  std::vector<AppliedFix> applied_fixes;
   std::vector<std::string> errors;  ///< fixes refused (overlap, invalid result)
   bool converged = true;
   std::string config_error;
