@@ -11,24 +11,6 @@ using namespace ddplint::test_util;
 
 namespace {
 
-struct Invocation {
-  int rc;
-  std::string out;
-};
-
-Invocation run(const std::string& args, const std::string& cwd = "") {
-  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(DDPLINT_BINARY) + " " + args + " 2>&1";
-  Invocation r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
 TEST(Cli, ExitCodes) {
   TempDir dir;
   dir.write("clean.py", "import torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"

@@ -1,7 +1,10 @@
 // Helpers shared by the test files.
 #pragma once
 
+#include <sys/wait.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -11,6 +14,25 @@
 #include "lint/driver/driver.h"
 
 namespace ddplint::test_util {
+
+struct Invocation {
+  int rc;
+  std::string out;  ///< stdout and stderr together
+};
+
+/// The ddplint binary with `args` (shell words), in `cwd` when given.
+inline Invocation run(const std::string& args, const std::string& cwd = "") {
+  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(DDPLINT_BINARY) + " " + args + " 2>&1";
+  Invocation r{0, ""};
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return {-1, ""};
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
 
 inline std::string source_dir() { return DDPLINT_SOURCE_DIR; }
 inline std::string testdata(const std::string& rel) { return source_dir() + "/testdata/" + rel; }

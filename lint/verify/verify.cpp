@@ -176,7 +176,8 @@ int spawn_wait(const std::vector<std::string>& argv, const std::vector<std::stri
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
-/// The first interpreter that can import torch.distributed.
+}  // namespace
+
 std::string find_python(const std::string& requested, std::string& tried) {
   std::vector<std::string> candidates;
   if (!requested.empty()) {
@@ -192,8 +193,6 @@ std::string find_python(const std::string& requested, std::string& tried) {
   }
   return "";
 }
-
-}  // namespace
 
 std::string harness_dir() {
   auto has_package = [](const fs::path& dir) { return fs::is_regular_file(dir / "ddplint_verify" / "__main__.py"); };
@@ -220,9 +219,8 @@ int run_verify(const VerifyOptions& o) {
     return 2;
   }
   std::error_code ec;
-  fs::path root = fs::weakly_canonical(
-      fs::absolute(!o.root.empty() ? fs::path(o.root) : !entry->file.empty() ? fs::path(entry->file).parent_path() : "."),
-      ec);
+  fs::path root_arg = !o.root.empty() ? fs::path(o.root) : fs::path(entry->file).parent_path();
+  fs::path root = fs::weakly_canonical(fs::absolute(root_arg.empty() ? fs::path(".") : root_arg), ec);
   if (!fs::is_directory(root)) {
     std::cerr << fmt::format("ddplint: error: --root `{}` is not a folder\n", root.string());
     return 2;

@@ -40,6 +40,10 @@ struct VerifyOptions {
 /// 2 usage or internal error, or the runs could not be made).
 int run_verify(const VerifyOptions& options);
 
+/// The first interpreter that can import torch.distributed: `requested`, else
+/// $DDPLINT_PYTHON, python3, /usr/bin/python3, python. `tried` lists those asked.
+std::string find_python(const std::string& requested, std::string& tried);
+
 /// The folder holding the `ddplint_verify` package: $DDPLINT_HARNESS, then
 /// <exe>/../share/ddplint/verify, then the source tree's verify/. Empty if none.
 std::string harness_dir();

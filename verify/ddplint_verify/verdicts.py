@@ -26,7 +26,8 @@ STRIDES_RE = re.compile(r"grad\.sizes\(\) = \[([^\]]*)\], strides\(\) = \[([^\]]
 
 def _warning_texts(rank):
     texts = [w["message"] for w in rank.get("python_warnings", [])]
-    texts += [line for line in rank.get("stderr", "").splitlines() if "Warning" in line or "warn" in line.lower()]
+    # C++ warnings (TORCH_WARN through glog or c10's handler) and log lines, as printed.
+    texts.append(rank.get("stderr", ""))
     return texts
 
 
@@ -264,12 +265,12 @@ def _compare_runs(before, after, plan, original):
     """The gradients of both versions, on the iterations where the original's DDP
     gradients were right (an iteration whose reduction never finished leaves local,
     unaveraged gradients: the crash comes only at the next one)."""
-    import torch
-
     common = sorted(set(before) & set(after))
     steps = [s for s in common if s in original["reference_by_step"] and _equal(*original["reference_by_step"][s], plan)]
     if not steps:
         return {"iterations": [], "skipped": common} if common else None
+    import torch
+
     diff, scale, compared = 0.0, 0.0, 0
     for s in steps:
         for name in set(before[s]) & set(after[s]):
@@ -413,6 +414,12 @@ def judge(plan, results):
             "symbol": ", ".join(f.get("symbols", [])), "verdict": verdict, "why": why,
             "fix": f.get("fix"),
         })
+    if original["status"] != "ok" and not any(f["verdict"] == "confirmed" for f in report["findings"]):
+        # DDP failed, and no static finding says why: a miss to report, not a pass.
+        bad = True
+        report["unexplained"] = "the original code fails under DDP and no static finding predicts it: " + (
+            _describe_status(original, plan)
+        )
     if "fixed" in obs:
         checks = judge_fixes(plan, original, obs["fixed"], {k: r.get("grads", {}) for k, r in results.items()})
         bad |= any(not c["ok"] for c in checks)
@@ -428,12 +435,16 @@ def render_text(report):
         "",
     ]
     for name, run in report["runs"].items():
-        flags = run.get("ddp_flags") or {}
-        how = "the entry's DDP" if run.get("wrapped_by") == "entry" else (
-            f"DDP(find_unused_parameters={flags.get('find_unused_parameters')})"
-            + (f" as at {run['ddp_flags_from']}" if run.get("ddp_flags_from") else "")
-        )
-        lines.append(f"{name + ' code:':<15} {run['summary']} [{how}]")
+        flags = run.get("ddp_flags")
+        if run.get("wrapped_by") == "entry":
+            how = " [the entry's DDP]"
+        elif flags:
+            how = f" [DDP(find_unused_parameters={flags.get('find_unused_parameters')})" + (
+                f" as at {run['ddp_flags_from']}]" if run.get("ddp_flags_from") else "]"
+            )
+        else:
+            how = ""
+        lines.append(f"{name + ' code:':<15} {run['summary']}{how}")
         if run.get("wrong_gradients"):
             steps = ", ".join(str(x) for x in run["wrong_gradients"])
             lines.append(f"{'':<15} DDP's gradients differ from the reference (no DDP, averaged by hand) on iteration {steps}")
@@ -449,6 +460,8 @@ def render_text(report):
             lines.append(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {sym:<{w[2]}}  {r[3]}: {r[4]}")
     else:
         lines.append("no static findings to verify")
+    if report.get("unexplained"):
+        lines += ["", "FAIL " + report["unexplained"]]
     fixes = report.get("fixes")
     if fixes:
         lines += ["", f"fixes applied to a copy ({len(fixes['applied'])}):"]
