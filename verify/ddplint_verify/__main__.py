@@ -114,7 +114,11 @@ def cmd_run(args):
         print(f"ddplint verify: error: {world} ranks but {torch.cuda.device_count()} GPUs", file=sys.stderr)
         return 2
 
-    work = Path(tempfile.mkdtemp(prefix="ddplint-runs-"))
+    if args.runs_dir:
+        work = Path(args.runs_dir).resolve()
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="ddplint-runs-"))
     runtime_plan = work / "plan.json"
     # The runs read the trees next to the original plan.
     for run in plan["runs"]:
@@ -137,7 +141,7 @@ def cmd_run(args):
         _progress(f"[{len(plan['runs']) + 2}/{len(plan['runs']) + 2}] verdicts")
         report = verdicts.judge(plan, results)
     finally:
-        if args.keep_runs:
+        if args.keep_runs or args.runs_dir:
             _progress(f"run folders kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
@@ -166,7 +170,13 @@ def main(argv=None):
     r.add_argument("--device", choices=["auto", "cpu", "cuda"])
     r.add_argument("--world-size", dest="world_size", type=int, help="ranks (default: GPUs, or 2 on CPU)")
     r.add_argument("--keep-runs", action="store_true", help="keep the per-rank logs")
+    r.add_argument("--runs-dir", help="put the run folders (per-rank logs) here and keep them")
+    t = sub.add_parser("render", help="print a JSON report as text")
+    t.add_argument("report")
     args = ap.parse_args(argv)
+    if args.cmd == "render":
+        sys.stdout.write(verdicts.render_text(json.loads(Path(args.report).read_text())))
+        return 0
     return cmd_run(args)
 
 
