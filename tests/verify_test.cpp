@@ -119,7 +119,8 @@ TEST(Verify, LayoutChangedAfterTheWrap) {
 
 TEST(Verify, TextReportHasATableAndProgress) {
   REQUIRE_TORCH();
-  auto r = run("verify --entry " + testdata("verify/all_used/entry.py") + ":make -n 2");
+  // A module entry (`module:function`) imported from --root.
+  auto r = run("verify --root " + testdata("verify/all_used") + " --entry entry:make -n 2");
   EXPECT_EQ(r.rc, 0) << r.out;
   for (const char* want : {"[1/4] static analysis", "[2/4] original code", "[3/4] fixed code", "[4/4] verdicts",
                            "DDP201  train.py:14:13", "confirmed", "ok   gradients vs reference"}) {
