@@ -12,22 +12,7 @@ using namespace ddplint::test_util;
 
 namespace {
 
-struct Shell {
-  int rc;
-  std::string out;
-};
-
-Shell sh(const std::string& cmd) {
-  Shell r{0, ""};
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+Invocation sh(const std::string& cmd) { return shell(cmd); }
 
 const char* kModel = kUnusedModuleModel;
 
@@ -44,7 +29,7 @@ TEST(PreCommit, HooksRunFromThisCheckout) {
   write_file(repo + "/model.py", kModel);
   ASSERT_EQ(sh(env + "git add model.py").rc, 0);
   // The finding fails the hook and names the line.
-  Shell r = sh(env + "pre-commit try-repo '" + source_dir() + "' ddplint --all-files");
+  Invocation r = sh(env + "pre-commit try-repo '" + source_dir() + "' ddplint --all-files");
   EXPECT_NE(r.rc, 0) << r.out;
   EXPECT_NE(r.out.find("model.py:8:9: DDP102"), std::string::npos) << r.out;
   // Frozen, the module is ignored by DDP: the hook passes.

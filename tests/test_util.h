@@ -20,11 +20,10 @@ struct Invocation {
   std::string out;  ///< stdout and stderr together
 };
 
-/// The ddplint binary with `args` (shell words), in `cwd` when given.
-inline Invocation run(const std::string& args, const std::string& cwd = "") {
-  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(DDPLINT_BINARY) + " " + args + " 2>&1";
+/// A shell command line, stdout and stderr together.
+inline Invocation shell(const std::string& cmd) {
   Invocation r{0, ""};
-  FILE* p = popen(cmd.c_str(), "r");
+  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
   if (!p) return {-1, ""};
   char buf[4096];
   size_t n;
@@ -32,6 +31,11 @@ inline Invocation run(const std::string& args, const std::string& cwd = "") {
   int status = pclose(p);
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+/// The ddplint binary with `args` (shell words), in `cwd` when given.
+inline Invocation run(const std::string& args, const std::string& cwd = "") {
+  return shell((cwd.empty() ? "" : "cd '" + cwd + "' && ") + std::string(DDPLINT_BINARY) + " " + args);
 }
 
 inline std::string source_dir() { return DDPLINT_SOURCE_DIR; }

@@ -63,6 +63,15 @@ const json* check(const json& report, const std::string& name) {
   return nullptr;
 }
 
+/// Each named fix check is there and passed.
+void expect_checks_pass(const json& report, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    const json* c = check(report, name);
+    ASSERT_TRUE(c) << name << "\n" << report.dump(1);
+    EXPECT_TRUE((*c)["ok"].get<bool>()) << (*c).dump();
+  }
+}
+
 TEST(Verify, ConditionalSubmoduleCrashesAndTheFixRemovesIt) {
   REQUIRE_TORCH();
   std::string model = read_file(testdata("verify/conditional/train.py"));
@@ -77,11 +86,7 @@ TEST(Verify, ConditionalSubmoduleCrashesAndTheFixRemovesIt) {
     EXPECT_EQ((*f)["verdict"], "confirmed") << (*f).dump();
     EXPECT_NE((*f)["why"].get<std::string>().find("aux.weight"), std::string::npos) << (*f).dump();
   }
-  for (const char* name : {"crash", "gradients vs reference", "original vs fixed gradients"}) {
-    const json* c = check(v.report, name);
-    ASSERT_TRUE(c) << name << "\n" << v.report.dump(1);
-    EXPECT_TRUE((*c)["ok"].get<bool>()) << (*c).dump();
-  }
+  expect_checks_pass(v.report, {"crash", "gradients vs reference", "original vs fixed gradients"});
   // The fix went to a copy: the user's script is untouched.
   EXPECT_EQ(read_file(testdata("verify/conditional/train.py")), model);
 }
@@ -95,11 +100,7 @@ TEST(Verify, FindUnusedParametersOnAFullyUsedModel) {
   EXPECT_EQ((*f)["verdict"], "confirmed") << (*f).dump();
   EXPECT_EQ(v.report["runs"]["original"]["ddp_flags"]["find_unused_parameters"], true);
   EXPECT_EQ(v.report["runs"]["fixed"]["ddp_flags"]["find_unused_parameters"], false);
-  for (const char* name : {"find_unused_parameters warning", "gradients vs reference", "original vs fixed gradients"}) {
-    const json* c = check(v.report, name);
-    ASSERT_TRUE(c) << name << "\n" << v.report.dump(1);
-    EXPECT_TRUE((*c)["ok"].get<bool>()) << (*c).dump();
-  }
+  expect_checks_pass(v.report, {"find_unused_parameters warning", "gradients vs reference", "original vs fixed gradients"});
 }
 
 TEST(Verify, LayoutChangedAfterTheWrap) {
@@ -110,11 +111,7 @@ TEST(Verify, LayoutChangedAfterTheWrap) {
   ASSERT_TRUE(f) << v.report.dump(1);
   EXPECT_EQ((*f)["verdict"], "confirmed") << (*f).dump();
   EXPECT_NE((*f)["why"].get<std::string>().find("Grad strides do not match bucket view strides"), std::string::npos);
-  for (const char* name : {"grad-stride warning", "gradients vs reference"}) {
-    const json* c = check(v.report, name);
-    ASSERT_TRUE(c) << name << "\n" << v.report.dump(1);
-    EXPECT_TRUE((*c)["ok"].get<bool>()) << (*c).dump();
-  }
+  expect_checks_pass(v.report, {"grad-stride warning", "gradients vs reference"});
 }
 
 TEST(Verify, TextReportHasATableAndProgress) {
