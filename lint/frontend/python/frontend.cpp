@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -116,6 +117,19 @@ uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest, ir::SourceFile
 constexpr uint32_t kMaxTreeDepth = 1000;
 
 }  // namespace
+
+TSFieldId Syntax::field_id(std::string_view name) {
+  static const std::unordered_map<std::string_view, TSFieldId> ids = [] {
+    std::unordered_map<std::string_view, TSFieldId> m;
+    const TSLanguage* lang = tree_sitter_python();
+    for (TSFieldId id = 1; id <= ts_language_field_count(lang); ++id) {
+      if (const char* f = ts_language_field_name_for_id(lang, id)) m.emplace(f, id);
+    }
+    return m;
+  }();
+  auto it = ids.find(name);
+  return it == ids.end() ? 0 : it->second;
+}
 
 TSNode unwrap_decorated(TSNode n) {
   if (Syntax::is(n, "decorated_definition")) return Syntax::field(n, "definition");
