@@ -504,7 +504,8 @@ class Interpreter {
       for (const Value* o : n.outputs()) set(o, AbsVal{});
       return true;
     }
-    const std::string& k = n.kind();
+    // A view: comparing it with a kind:: constant compares lengths first, known at compile time.
+    const std::string_view k = n.kind();
     auto in = [&](size_t i) -> AbsVal& { return val(n.input(i)); };
 
     if (k == kind::Constant) {
@@ -643,7 +644,7 @@ class Interpreter {
       return true;
     }
     if (k.rfind("aten::", 0) == 0) {
-      std::string op = k.substr(6);
+      std::string op(k.substr(6));
       // super().forward(x) and friends: a method call on a module the frontend
       // could not type.
       if (!n.inputs().empty() && in(0).mod && !non_differentiable(op)) {

@@ -99,7 +99,7 @@ inline constexpr const char* Global = "ddplint::Global";        // a module-leve
 class Node {
  public:
   const std::string& kind() const { return kind_; }
-  bool is(const char* k) const { return kind_ == k; }
+  bool is(const char* k) const { return std::string_view(kind_) == k; }
   const std::vector<Value*>& inputs() const { return inputs_; }
   Value* input(size_t i) const { return inputs_.at(i); }
   const std::vector<Value*>& outputs() const { return outputs_; }
