@@ -135,7 +135,7 @@ struct Frame {
   int depth = 0;
   int no_grad = 0;
   std::vector<int> loops;
-  std::unordered_map<const Value*, AbsVal> vals;
+  std::vector<AbsVal> vals;  ///< by Value::id in the frame's graph
   std::map<std::string, ir::Span> seen;  ///< params seen in any value here: first use
   Deps escaped;                          ///< stored on the module
 };
@@ -186,6 +186,7 @@ class Interpreter {
     f.cls = cls;
     f.scope = scope;
     f.depth = depth;
+    f.vals.resize(static_cast<size_t>(g.value_count()));
     const auto& params = g.block()->params();
     for (size_t i = 0; i < params.size(); ++i) {
       AbsVal v = i < args.size() ? std::move(args[i]) : AbsVal{};
@@ -196,14 +197,15 @@ class Interpreter {
           if (k == (*names)[i]) v = kv;
         }
       }
-      f.vals[params[i]] = std::move(v);
+      f.vals[static_cast<size_t>(params[i]->id())] = std::move(v);
     }
     Frame* saved = frame_;
     frame_ = &f;
     bool reachable = eval_block(*g.block());
     frame_ = saved;
     if (depth == 0) reachable_root = reachable;
-    AbsVal ret = reachable && !g.block()->returns().empty() ? f.vals[g.block()->returns()[0]] : AbsVal{};
+    AbsVal ret = reachable && !g.block()->returns().empty() ? f.vals[static_cast<size_t>(g.block()->returns()[0]->id())]
+                                                                     : AbsVal{};
     // What this frame saw but neither returned nor stored was discarded here.
     for (const auto& [p, span] : f.seen) {
       if (ret.deps.count(p) || f.escaped.count(p)) continue;
@@ -401,13 +403,14 @@ class Interpreter {
     return true;
   }
 
-  AbsVal& val(const Value* v) { return frame_->vals[v]; }
+  // Values are only read in the frame of their own graph (callees get frames of their own).
+  AbsVal& val(const Value* v) { return frame_->vals[static_cast<size_t>(v->id())]; }
 
   void set(const Value* v, AbsVal a) {
     if (frame_->no_grad == 0) {
       for (const auto& [p, d] : a.deps) frame_->seen.try_emplace(p, d.use);
     }
-    frame_->vals[v] = std::move(a);
+    val(v) = std::move(a);
   }
 
   void cut(const Deps& deps, NeverReason::Kind k, const Node& at, const std::string& detail) {
@@ -459,17 +462,18 @@ class Interpreter {
 
   /// "self.a.b" uses in a branch that training never takes.
   void record_dead_uses(const Block& b, const Node& cond_node, bool dead_is_then) {
-    std::map<const Value*, std::string> paths;
-    for (const auto& [v, a] : frame_->vals) {
-      if (a.mod && !a.each_element) paths[v] = a.mod->path;
+    std::map<int, std::string> paths;  // by Value::id
+    for (size_t id = 0; id < frame_->vals.size(); ++id) {
+      const AbsVal& a = frame_->vals[id];
+      if (a.mod && !a.each_element) paths[static_cast<int>(id)] = a.mod->path;
     }
     std::function<void(const Block&)> walk = [&](const Block& blk) {
       for (const auto& n : blk.nodes()) {
         if (n->is(kind::GetAttr) && !n->inputs().empty()) {
-          auto it = paths.find(n->input(0));
+          auto it = paths.find(n->input(0)->id());
           if (it != paths.end()) {
             std::string p = join_path(it->second, n->name);
-            paths[n->output()] = p;
+            paths[n->output()->id()] = p;
             NeverReason r;
             r.kind = NeverReason::Kind::EvalOnly;
             r.span = cond_node.span();
@@ -492,7 +496,7 @@ class Interpreter {
     bool ok = eval_node_inner(n);
     frame_->no_grad--;
     for (const Value* o : n.outputs()) {
-      AbsVal& v = frame_->vals[o];
+      AbsVal& v = val(o);
       cut(v.deps, NeverReason::Kind::NoGrad, *n.grad_off, n.grad_off->text);
       v.deps.clear();
     }

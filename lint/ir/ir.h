@@ -170,6 +170,8 @@ class Graph {
   Graph();
   Block* block() const { return top_.get(); }
   int next_value_id() { return next_id_++; }
+  /// Values are numbered 0..value_count()-1 (Value::id) in their graph.
+  int value_count() const { return next_id_; }
   std::vector<std::unique_ptr<Value>>& value_pool() { return values_; }
 
  private:
