@@ -15,6 +15,11 @@ bool subset(const Conj& a, const Conj& b) { return std::includes(b.begin(), b.en
 
 }  // namespace
 
+const std::vector<Conj>& Guard::always_terms() {
+  static const std::vector<Conj> terms{Conj{}};
+  return terms;
+}
+
 std::vector<Lit> Guard::literals() const {
   std::vector<Lit> out;
   for (const Conj& c : terms_) out.insert(out.end(), c.begin(), c.end());
@@ -102,11 +107,17 @@ void Guard::simplify() {
     }
     terms_ = {shared};
   }
+  if (terms_.size() == 1 && terms_[0].empty()) {
+    terms_.clear();
+    always_ = true;
+  }
 }
 
 Guard guard_and(const Guard& a, const Guard& b) {
-  Guard g;
-  g.terms_.clear();
+  // Guards are kept simplified: "always" and "never" decide at once.
+  if (a.always_ || b.is_never()) return b;
+  if (b.always_ || a.is_never()) return a;
+  Guard g = Guard::never();
   for (const Conj& x : a.terms_) {
     for (const Conj& y : b.terms_) {
       Conj c;
@@ -123,7 +134,9 @@ Guard guard_and(const Guard& a, const Guard& b) {
 }
 
 Guard guard_or(const Guard& a, const Guard& b) {
-  Guard g;
+  if (a.always_ || b.is_never()) return a;
+  if (b.always_ || a.is_never()) return b;
+  Guard g = Guard::never();
   g.terms_ = a.terms_;
   g.terms_.insert(g.terms_.end(), b.terms_.begin(), b.terms_.end());
   g.simplify();

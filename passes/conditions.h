@@ -73,24 +73,24 @@ using Conj = std::vector<Lit>;
 /// share, which errs toward "always" (a missed finding, never a false one).
 class Guard {
  public:
-  Guard() : terms_{Conj{}} {}  ///< always
-  explicit Guard(Lit l) : terms_{Conj{l}} {}
+  Guard() = default;  ///< always
+  explicit Guard(Lit l) : always_(false), terms_{Conj{l}} {}
   static Guard never() {
     Guard g;
-    g.terms_.clear();
+    g.always_ = false;
     return g;
   }
-  bool always() const { return terms_.size() == 1 && terms_[0].empty(); }
+  bool always() const { return always_; }
   /// No path at all (contradictory conditions: `c and not c`).
-  bool is_never() const { return terms_.empty(); }
-  const std::vector<Conj>& terms() const { return terms_; }
+  bool is_never() const { return !always_ && terms_.empty(); }
+  const std::vector<Conj>& terms() const { return always_ ? always_terms() : terms_; }
   /// Every literal, once.
   std::vector<Lit> literals() const;
   /// Sets the literals `keep` rejects to true (they stop constraining).
   template <typename Pred>
   Guard filtered(Pred keep) const {
-    Guard g;
-    g.terms_.clear();
+    if (always_) return *this;
+    Guard g = never();
     for (const Conj& c : terms_) {
       Conj k;
       for (const Lit& l : c) {
@@ -104,10 +104,15 @@ class Guard {
 
   friend Guard guard_and(const Guard& a, const Guard& b);
   friend Guard guard_or(const Guard& a, const Guard& b);
-  bool operator==(const Guard& o) const { return terms_ == o.terms_; }
+  bool operator==(const Guard& o) const { return always_ == o.always_ && terms_ == o.terms_; }
 
  private:
+  /// The one term without literals: "always" as a list of terms.
+  static const std::vector<Conj>& always_terms();
   void simplify();
+  // "Always" (the common case: most parameters are used unconditionally) is a flag,
+  // so that it costs no allocation; terms_ is then empty.
+  bool always_ = true;
   std::vector<Conj> terms_;
 };
 

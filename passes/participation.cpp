@@ -98,8 +98,8 @@ void add_deps(Deps& into, const Deps& from) {
 }
 
 /// Ops whose result carries no gradient back to their inputs.
-bool non_differentiable(const std::string& op) {
-  static const std::set<std::string> k = {
+bool non_differentiable(std::string_view op) {
+  static const std::set<std::string, std::less<>> k = {
       "detach", "detach_", "item", "tolist", "numpy", "eq", "ne", "lt", "le", "gt", "ge", "__contains__",
       "__not_contains__", "__not__", "__and__", "__or__", "__xor__", "__is__", "__isnot__", "argmax", "argmin",
       "argsort", "nonzero", "numel", "size", "dim", "long", "int", "bool", "short", "byte", "sign", "zeros_like",
@@ -109,7 +109,7 @@ bool non_differentiable(const std::string& op) {
       "searchsorted", "unique", "bincount", "histc", "multinomial", "randperm", "randint", "rand", "randn",
       "normal_", "uniform_", "random_", "topk_indices", "one_hot", "is_nonzero", "count_nonzero", "data_ptr",
       "stride", "is_contiguous", "get_device", "nelement", "element_size"};
-  return k.count(op) > 0;
+  return k.find(op) != k.end();
 }
 
 bool is_random_function(const std::string& q) {
@@ -135,7 +135,7 @@ struct Frame {
   int depth = 0;
   int no_grad = 0;
   std::vector<int> loops;
-  std::unordered_map<const Value*, AbsVal> vals;
+  std::vector<AbsVal> vals;  ///< by Value::id in the frame's graph
   std::map<std::string, ir::Span> seen;  ///< params seen in any value here: first use
   Deps escaped;                          ///< stored on the module
 };
@@ -154,7 +154,8 @@ class Interpreter {
     // passed by some training loops and not others.
     for (size_t i = 1; i < forward.param_names.size(); ++i) args.push_back(AbsVal{});
     entered_[""] = &root;
-    auto r = call_graph(*forward.graph, &out_.tree->root(), &root, root.name + "." + forward.name, args, {}, 0);
+    auto r = call_graph(*forward.graph, &out_.tree->root(), &root, root.name + "." + forward.name, std::move(args), {},
+                        0);
     if (!r) return {};
     Deps used = r->deps;
     add_deps(used, root_escaped_);
@@ -185,9 +186,10 @@ class Interpreter {
     f.cls = cls;
     f.scope = scope;
     f.depth = depth;
+    f.vals.resize(static_cast<size_t>(g.value_count()));
     const auto& params = g.block()->params();
     for (size_t i = 0; i < params.size(); ++i) {
-      AbsVal v = i < args.size() ? args[i] : AbsVal{};
+      AbsVal v = i < args.size() ? std::move(args[i]) : AbsVal{};
       // A parameter the caller leaves out takes its literal default.
       if (i >= args.size() && depth > 0 && defaults && i < defaults->size() && (*defaults)[i]) v = constant(*(*defaults)[i]);
       if (names && i < names->size()) {
@@ -195,14 +197,15 @@ class Interpreter {
           if (k == (*names)[i]) v = kv;
         }
       }
-      f.vals[params[i]] = std::move(v);
+      f.vals[static_cast<size_t>(params[i]->id())] = std::move(v);
     }
     Frame* saved = frame_;
     frame_ = &f;
     bool reachable = eval_block(*g.block());
     frame_ = saved;
     if (depth == 0) reachable_root = reachable;
-    AbsVal ret = reachable && !g.block()->returns().empty() ? f.vals[g.block()->returns()[0]] : AbsVal{};
+    AbsVal ret = reachable && !g.block()->returns().empty() ? f.vals[static_cast<size_t>(g.block()->returns()[0]->id())]
+                                                                     : AbsVal{};
     // What this frame saw but neither returned nor stored was discarded here.
     for (const auto& [p, span] : f.seen) {
       if (ret.deps.count(p) || f.escaped.count(p)) continue;
@@ -275,8 +278,8 @@ class Interpreter {
       for (const auto& a : args) full.push_back(a);
       if (!same_self) entered_.emplace(node->path, node->cls);
       std::string callee_scope = owner->name + "." + fn->name;
-      auto r = call_graph(*fn->graph, node, owner, callee_scope, full, kwargs, frame_->depth + 1, &fn->param_names,
-                          &fn->param_defaults);
+      auto r = call_graph(*fn->graph, node, owner, callee_scope, std::move(full), kwargs, frame_->depth + 1,
+                          &fn->param_names, &fn->param_defaults);
       if (r) {
         result = std::move(*r);
       } else {  // budget: assume the callee uses everything it has
@@ -400,13 +403,14 @@ class Interpreter {
     return true;
   }
 
-  AbsVal& val(const Value* v) { return frame_->vals[v]; }
+  // Values are only read in the frame of their own graph (callees get frames of their own).
+  AbsVal& val(const Value* v) { return frame_->vals[static_cast<size_t>(v->id())]; }
 
   void set(const Value* v, AbsVal a) {
     if (frame_->no_grad == 0) {
-      for (const auto& [p, d] : a.deps) frame_->seen.emplace(p, d.use);
+      for (const auto& [p, d] : a.deps) frame_->seen.try_emplace(p, d.use);
     }
-    frame_->vals[v] = std::move(a);
+    val(v) = std::move(a);
   }
 
   void cut(const Deps& deps, NeverReason::Kind k, const Node& at, const std::string& detail) {
@@ -458,17 +462,18 @@ class Interpreter {
 
   /// "self.a.b" uses in a branch that training never takes.
   void record_dead_uses(const Block& b, const Node& cond_node, bool dead_is_then) {
-    std::map<const Value*, std::string> paths;
-    for (const auto& [v, a] : frame_->vals) {
-      if (a.mod && !a.each_element) paths[v] = a.mod->path;
+    std::map<int, std::string> paths;  // by Value::id
+    for (size_t id = 0; id < frame_->vals.size(); ++id) {
+      const AbsVal& a = frame_->vals[id];
+      if (a.mod && !a.each_element) paths[static_cast<int>(id)] = a.mod->path;
     }
     std::function<void(const Block&)> walk = [&](const Block& blk) {
       for (const auto& n : blk.nodes()) {
         if (n->is(kind::GetAttr) && !n->inputs().empty()) {
-          auto it = paths.find(n->input(0));
+          auto it = paths.find(n->input(0)->id());
           if (it != paths.end()) {
             std::string p = join_path(it->second, n->name);
-            paths[n->output()] = p;
+            paths[n->output()->id()] = p;
             NeverReason r;
             r.kind = NeverReason::Kind::EvalOnly;
             r.span = cond_node.span();
@@ -491,7 +496,7 @@ class Interpreter {
     bool ok = eval_node_inner(n);
     frame_->no_grad--;
     for (const Value* o : n.outputs()) {
-      AbsVal& v = frame_->vals[o];
+      AbsVal& v = val(o);
       cut(v.deps, NeverReason::Kind::NoGrad, *n.grad_off, n.grad_off->text);
       v.deps.clear();
     }
@@ -504,7 +509,8 @@ class Interpreter {
       for (const Value* o : n.outputs()) set(o, AbsVal{});
       return true;
     }
-    const std::string& k = n.kind();
+    // A view: comparing it with a kind:: constant compares lengths first, known at compile time.
+    const std::string_view k = n.kind();
     auto in = [&](size_t i) -> AbsVal& { return val(n.input(i)); };
 
     if (k == kind::Constant) {
@@ -643,7 +649,7 @@ class Interpreter {
       return true;
     }
     if (k.rfind("aten::", 0) == 0) {
-      std::string op = k.substr(6);
+      std::string op(k.substr(6));
       // super().forward(x) and friends: a method call on a module the frontend
       // could not type.
       if (!n.inputs().empty() && in(0).mod && !non_differentiable(op)) {
@@ -674,7 +680,7 @@ class Interpreter {
     }
   }
 
-  AbsVal generic(const Node& n, size_t from, const std::string&) {
+  AbsVal generic(const Node& n, size_t from, std::string_view) {
     AbsVal out;
     out.prov = Provenance::Constant;
     bool shaped = false, other = false;
@@ -971,7 +977,7 @@ class Interpreter {
       return module_method(args[0], args[0].bound_method.empty() ? "forward" : args[0].bound_method, rest, kw, n);
     }
     if (const ir::Function* f = program_.find_function(q)) {
-      auto r = call_graph(*f->graph, frame_->self, frame_->cls, frame_->scope, args, kwargs, frame_->depth + 1,
+      auto r = call_graph(*f->graph, frame_->self, frame_->cls, frame_->scope, std::move(args), kwargs, frame_->depth + 1,
                           &f->param_names, &f->param_defaults);
       if (r) return *r;
       return generic(n, 0, q);
@@ -1021,7 +1027,7 @@ class Interpreter {
     return e;
   }
 
-  AbsVal aten(const Node& n, const std::string& op) {
+  AbsVal aten(const Node& n, std::string_view op) {
     auto in = [&](size_t i) -> const AbsVal& { return val(n.input(i)); };
     size_t argc = n.inputs().size();
     // Boolean algebra with self.training = True folded in.
@@ -1106,15 +1112,16 @@ class Interpreter {
       }
       return v;
     }
-    static const std::map<std::string, std::function<bool(double, double)>> kCmp = {
+    static const std::map<std::string, std::function<bool(double, double)>, std::less<>> kCmp = {
         {"eq", std::equal_to<double>()}, {"ne", std::not_equal_to<double>()}, {"lt", std::less<double>()},
         {"le", std::less_equal<double>()}, {"gt", std::greater<double>()}, {"ge", std::greater_equal<double>()}};
-    if (kCmp.count(op) && argc == 2) {
+    auto cmp = kCmp.find(op);
+    if (cmp != kCmp.end() && argc == 2) {
       const AbsVal& a = in(0);
       const AbsVal& b = in(1);
       auto x = number(a.cval), y = number(b.cval);
       if (a.prov == Provenance::Constant && b.prov == Provenance::Constant && x && y) {
-        return constant(kCmp.at(op)(*x, *y));
+        return constant(cmp->second(*x, *y));
       }
       if (a.prov == Provenance::Constant && b.prov == Provenance::Constant && a.cval && b.cval &&
           (op == "eq" || op == "ne")) {
@@ -1128,7 +1135,7 @@ class Interpreter {
       if (v.mod) v.mod = nullptr;
       NeverReason::Kind k = (op == "detach" || op == "detach_") ? NeverReason::Kind::Detached
                                                                   : NeverReason::Kind::NonDifferentiable;
-      if (!v.deps.empty()) cut(v.deps, k, n, op);
+      if (!v.deps.empty()) cut(v.deps, k, n, std::string(op));
       v.deps.clear();
       // A flag compared with a constant is still that flag (self.mode == "x").
       if (argc >= 1 && in(0).flag) v.flag = in(0).flag;

@@ -99,7 +99,7 @@ inline constexpr const char* Global = "ddplint::Global";        // a module-leve
 class Node {
  public:
   const std::string& kind() const { return kind_; }
-  bool is(const char* k) const { return kind_ == k; }
+  bool is(const char* k) const { return std::string_view(kind_) == k; }
   const std::vector<Value*>& inputs() const { return inputs_; }
   Value* input(size_t i) const { return inputs_.at(i); }
   const std::vector<Value*>& outputs() const { return outputs_; }
@@ -170,6 +170,8 @@ class Graph {
   Graph();
   Block* block() const { return top_.get(); }
   int next_value_id() { return next_id_++; }
+  /// Values are numbered 0..value_count()-1 (Value::id) in their graph.
+  int value_count() const { return next_id_; }
   std::vector<std::unique_ptr<Value>>& value_pool() { return values_; }
 
  private:

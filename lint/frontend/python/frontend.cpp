@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 #include <thread>
+#include <unordered_map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -69,23 +70,46 @@ TSNode first_error(TSNode root) {
   return have ? found : root;
 }
 
-/// The depth of the syntax tree, without recursion; stops counting past `limit`.
 /// Walks the tree once, without recursion: its depth (stops counting past `limit`),
-/// its comments, and where multi-line simple statements start.
-uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest, ir::SourceFile& file) {
+/// its comments, where multi-line simple statements start, and its assignments to
+/// attributes.
+uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest, ir::SourceFile& file,
+                    std::vector<AttrAssignment>& assignments) {
+  // Where the nodes at each depth sit: at module level (or in a def there), in a class
+  // body, or in a method (a def in a class body, and anything nested in one).
+  enum Scope : uint8_t { kFree, kClassBody, kMethod };
+  struct Where {
+    Scope scope = kFree;
+    bool in_init = false;
+  };
+  std::vector<Where> where(1);
   TSTreeCursor c = ts_tree_cursor_new(root);
   uint32_t depth = 0, max_depth = 0;
   for (;;) {
     TSNode cur = ts_tree_cursor_current_node(&c);
-    if (Syntax::is(cur, "comment")) {
+    const char* type = ts_node_type(cur);
+    const Where here = where[depth];
+    Where inner = here;
+    if (std::strcmp(type, "comment") == 0) {
       uint32_t b = ts_node_start_byte(cur), e = ts_node_end_byte(cur);
       file.comments.push_back({ts_node_start_point(cur).row + 1, b, file.text.substr(b, e - b)});
-    } else if (ts_node_is_named(cur) && std::strstr(ts_node_type(cur), "statement") &&
-               !Syntax::is(cur, "if_statement") && !Syntax::is(cur, "for_statement") &&
-               !Syntax::is(cur, "while_statement") && !Syntax::is(cur, "with_statement") &&
-               !Syntax::is(cur, "try_statement") && !Syntax::is(cur, "match_statement")) {
+    } else if (ts_node_is_named(cur) && std::strstr(type, "statement") && std::strcmp(type, "if_statement") != 0 &&
+               std::strcmp(type, "for_statement") != 0 && std::strcmp(type, "while_statement") != 0 &&
+               std::strcmp(type, "with_statement") != 0 && std::strcmp(type, "try_statement") != 0 &&
+               std::strcmp(type, "match_statement") != 0) {
       uint32_t first = ts_node_start_point(cur).row + 1, last = ts_node_end_point(cur).row + 1;
       for (uint32_t l = first + 1; l <= last; ++l) file.statement_start.emplace(l, first);
+    } else if (std::strcmp(type, "class_definition") == 0) {
+      inner.scope = kClassBody;
+    } else if (std::strcmp(type, "function_definition") == 0) {
+      TSNode name = Syntax::field(cur, "name");
+      inner.in_init = !ts_node_is_null(name) && ts_node_end_byte(name) - ts_node_start_byte(name) == 8 &&
+                      file.text.compare(ts_node_start_byte(name), 8, "__init__") == 0;
+      inner.scope = here.scope == kFree ? kFree : kMethod;
+    } else if (std::strcmp(type, "assignment") == 0 || std::strcmp(type, "augmented_assignment") == 0) {
+      if (Syntax::is(Syntax::field(cur, "left"), "attribute")) {
+        assignments.push_back({cur, here.scope == kMethod, here.in_init});
+      }
     }
     if (depth > max_depth) {
       max_depth = depth;
@@ -94,6 +118,8 @@ uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest, ir::SourceFile
     }
     if (ts_tree_cursor_goto_first_child(&c)) {
       ++depth;
+      if (where.size() <= depth) where.resize(depth + 1);
+      where[depth] = inner;
       continue;
     }
     bool moved = false;
@@ -116,6 +142,19 @@ uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest, ir::SourceFile
 constexpr uint32_t kMaxTreeDepth = 1000;
 
 }  // namespace
+
+TSFieldId Syntax::field_id(std::string_view name) {
+  static const std::unordered_map<std::string_view, TSFieldId> ids = [] {
+    std::unordered_map<std::string_view, TSFieldId> m;
+    const TSLanguage* lang = tree_sitter_python();
+    for (TSFieldId id = 1; id <= ts_language_field_count(lang); ++id) {
+      if (const char* f = ts_language_field_name_for_id(lang, id)) m.emplace(f, id);
+    }
+    return m;
+  }();
+  auto it = ids.find(name);
+  return it == ids.end() ? 0 : it->second;
+}
 
 TSNode unwrap_decorated(TSNode n) {
   if (Syntax::is(n, "decorated_definition")) return Syntax::field(n, "definition");
@@ -191,7 +230,7 @@ Prepared prepare_source(const std::string& path, std::string text, bool reported
     return fail(at, fmt::format("syntax error: {}; this file was not linted", what));
   }
   TSNode deepest{};
-  if (tree_depth(root, kMaxTreeDepth, deepest, f) > kMaxTreeDepth) {
+  if (tree_depth(root, kMaxTreeDepth, deepest, f, p.attr_assignments) > kMaxTreeDepth) {
     Syntax syn(f.text, -1);
     ir::Span at = syn.span(deepest);
     ts_tree_delete(tree);
@@ -225,6 +264,7 @@ bool Frontend::Impl::commit(Prepared&& p) {
   u->module_name = program.files.back().module_name;
   u->is_package = p.is_package;
   u->root_dir = p.root_dir;
+  u->attr_assignments = std::move(p.attr_assignments);
   units.push_back(std::move(u));
   return true;
 }
@@ -400,33 +440,18 @@ void Frontend::Impl::mark_external_assignments() {
   for (auto& u : units) {
     const std::string& text = program.files[static_cast<size_t>(u->file)].text;
     Syntax syn(text, u->file);
-    enum Where { kFree, kClassBody, kMethod };  // where a node sits
-    std::vector<std::tuple<TSNode, bool, Where>> stack{{ts_tree_root_node(u->tree), false, kFree}};
-    while (!stack.empty()) {
-      auto [n, in_init, where] = stack.back();
-      stack.pop_back();
-      Where inner = where;
-      if (Syntax::is(n, "class_definition")) inner = kClassBody;
-      if (Syntax::is(n, "function_definition")) {
-        in_init = syn.text(Syntax::field(n, "name")) == "__init__";
-        inner = where == kFree ? kFree : kMethod;
+    for (const AttrAssignment& a : u->attr_assignments) {  // found by prepare_source's walk
+      if (!a.in_method) continue;
+      TSNode l = Syntax::field(a.node, "left");
+      TSNode obj = Syntax::field(l, "object");
+      std::string d = syn.dotted(obj);
+      // `self.encoder.flag = ...` or `m.flag = ...` (m from self.modules()); not
+      // `self.flag` (the class's own) nor `args.flag` in a script.
+      bool other_module = d.rfind("self.", 0) == 0 || (Syntax::is(obj, "identifier") && d != "self");
+      if (other_module) {
+        bool& outside = assigned[syn.text(Syntax::field(l, "attribute"))];
+        outside = outside || !a.in_init;
       }
-      if ((Syntax::is(n, "assignment") || Syntax::is(n, "augmented_assignment")) && where == kMethod) {
-        TSNode l = Syntax::field(n, "left");
-        if (Syntax::is(l, "attribute")) {
-          TSNode obj = Syntax::field(l, "object");
-          std::string d = syn.dotted(obj);
-          // `self.encoder.flag = ...` or `m.flag = ...` (m from self.modules()); not
-          // `self.flag` (the class's own) nor `args.flag` in a script.
-          bool other_module = d.rfind("self.", 0) == 0 || (Syntax::is(obj, "identifier") && d != "self");
-          if (other_module) {
-            bool& outside = assigned[syn.text(Syntax::field(l, "attribute"))];
-            outside = outside || !in_init;
-          }
-        }
-      }
-      uint32_t c = ts_node_named_child_count(n);
-      for (uint32_t i = 0; i < c; ++i) stack.push_back({ts_node_named_child(n, i), in_init, inner});
     }
   }
   for (auto& [q, info] : classes) {

@@ -24,6 +24,7 @@ struct Prepared {
   std::optional<ir::Span> error_span;
   bool is_package = false;
   std::string root_dir;
+  std::vector<AttrAssignment> attr_assignments;
 };
 
 Prepared prepare_source(const std::string& path, std::string text, bool reported, TSParser* parser);

@@ -16,6 +16,15 @@
 
 namespace ddplint::frontend::python {
 
+/// An assignment to an attribute (`self.x = ...`, `m.flag += 1`), found by the walk
+/// that checks the tree (prepare_source): later passes look these up instead of
+/// walking whole files again.
+struct AttrAssignment {
+  TSNode node{};           ///< the assignment or augmented_assignment; its left side is an attribute
+  bool in_method = false;  ///< inside a def that sits in a class body (or nested in one)
+  bool in_init = false;    ///< the innermost def around it is named __init__
+};
+
 struct Unit {
   int file = -1;
   TSTree* tree = nullptr;
@@ -26,6 +35,7 @@ struct Unit {
   std::map<std::string, std::string> imports;  ///< local name -> qualified name
   std::map<std::string, TSNode> classes, functions;
   std::map<std::string, TSNode> globals;  ///< module-level `NAME = expr`: the expr
+  std::vector<AttrAssignment> attr_assignments;  ///< in document order
 };
 
 struct Definition {

@@ -829,6 +829,10 @@ class FactsBuilder {
 
 }  // namespace
 
+/// At most this many nodes wait in a walk over a method body; a body of fewer bytes
+/// cannot have that many (each waiting node is a distinct, non-empty piece of it).
+constexpr uint32_t kMaxWalkedBody = 100000;
+
 void Frontend::Impl::collect_facts(ir::ClassInfo& info, const Unit& u, TSNode class_node) {
   Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
   for (TSNode st : Syntax::children(Syntax::field(class_node, "body"))) {
@@ -845,27 +849,48 @@ void Frontend::Impl::collect_facts(ir::ClassInfo& info, const Unit& u, TSNode cl
     if (syn.text(Syntax::field(m, "name")) == "__init__") fb.scan_init(m);
   }
   // Attributes assigned outside __init__ are state, not configuration.
+  auto assigned_outside_init = [&](TSNode n) {
+    std::string name;
+    if (!is_self_attr(syn, Syntax::field(n, "left"), name)) return;
+    if (ir::AttrFact* a = const_cast<ir::AttrFact*>(info.attr(name))) {
+      a->set_outside_init = true;
+    } else {
+      ir::AttrFact fresh;
+      fresh.name = name;
+      fresh.set_outside_init = true;
+      fresh.def_span = syn.span(n);
+      info.attrs.push_back(std::move(fresh));
+    }
+  };
   for (TSNode m : class_methods(class_node)) {
     if (syn.text(Syntax::field(m, "name")) == "__init__") continue;
-    std::vector<TSNode> stack{Syntax::field(m, "body")};
+    TSNode body = Syntax::field(m, "body");
+    if (ts_node_is_null(body)) continue;
+    uint32_t begin = ts_node_start_byte(body), end = ts_node_end_byte(body);
+    if (end - begin < kMaxWalkedBody) {
+      // The attribute assignments prepare_source recorded in the body, met in the
+      // order of the walk below (a stack: the last child first, a node before its
+      // children): by end descending, then start ascending.
+      const auto& all = u.attr_assignments;
+      auto first = std::lower_bound(all.begin(), all.end(), begin, [](const AttrAssignment& a, uint32_t b) {
+        return ts_node_start_byte(a.node) < b;
+      });
+      std::vector<TSNode> inside;
+      for (auto it = first; it != all.end() && ts_node_start_byte(it->node) < end; ++it) inside.push_back(it->node);
+      std::stable_sort(inside.begin(), inside.end(), [](TSNode a, TSNode b) {
+        uint32_t ea = ts_node_end_byte(a), eb = ts_node_end_byte(b);
+        return ea != eb ? ea > eb : ts_node_start_byte(a) < ts_node_start_byte(b);
+      });
+      for (TSNode n : inside) assigned_outside_init(n);
+      continue;
+    }
+    // A body this large may hold more nodes than the walk keeps pending: walk it.
+    std::vector<TSNode> stack{body};
     while (!stack.empty()) {
       TSNode n = stack.back();
       stack.pop_back();
-      if (stack.size() > 100000) break;
-      if (Syntax::is(n, "assignment") || Syntax::is(n, "augmented_assignment")) {
-        std::string name;
-        if (is_self_attr(syn, Syntax::field(n, "left"), name)) {
-          if (ir::AttrFact* a = const_cast<ir::AttrFact*>(info.attr(name))) {
-            a->set_outside_init = true;
-          } else {
-            ir::AttrFact fresh;
-            fresh.name = name;
-            fresh.set_outside_init = true;
-            fresh.def_span = syn.span(n);
-            info.attrs.push_back(std::move(fresh));
-          }
-        }
-      }
+      if (stack.size() > kMaxWalkedBody) break;
+      if (Syntax::is(n, "assignment") || Syntax::is(n, "augmented_assignment")) assigned_outside_init(n);
       for (TSNode ch : Syntax::children(n)) stack.push_back(ch);
     }
   }
