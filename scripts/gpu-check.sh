@@ -26,7 +26,9 @@ case "${1:-}" in
     "$PY" -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "gpus", torch.cuda.device_count(), "nccl", torch.cuda.nccl.version() if torch.cuda.is_available() else None)' \
       | tee "$OUT/torch.txt"
     rc=0
-    PYTHONPATH=verify timeout 280 "$PY" -m ddplint_verify run "$PLAN/plan.json" --device cuda --backend nccl \
+    # Each run stops itself after --timeout seconds (a hang); the outer limit is a backstop
+    # that leaves the harness time to stop torchrun's ranks.
+    PYTHONPATH=verify timeout 290 "$PY" -m ddplint_verify run "$PLAN/plan.json" --device cuda --backend nccl --timeout 100 \
       --format json -o "$OUT/gpu-check.json" --runs-dir "$OUT/runs" 2> >(tee "$OUT/progress.txt" >&2) || rc=$?
     if [ -f "$OUT/gpu-check.json" ]; then
       PYTHONPATH=verify "$PY" -m ddplint_verify render "$OUT/gpu-check.json" | tee "$OUT/gpu-check.txt"

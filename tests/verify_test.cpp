@@ -75,7 +75,10 @@ void expect_checks_pass(const json& report, std::initializer_list<const char*> n
 TEST(Verify, ConditionalSubmoduleCrashesAndTheFixRemovesIt) {
   REQUIRE_TORCH();
   std::string model = read_file(testdata("verify/conditional/train.py"));
-  Verified v = verify("conditional");
+  // Seed 1: at iteration 0 rank 0 uses `aux` and rank 1 skips it, so rank 0 waits in a
+  // bucket's allreduce that rank 1 never starts (the case a collective in the harness
+  // would deadlock with).
+  Verified v = verify("conditional", "--seed 1");
   ASSERT_EQ(v.rc, 0) << v.log;
   EXPECT_EQ(v.report["runs"]["original"]["status"], "unfinished_reduction") << v.report.dump(1);
   EXPECT_EQ(v.report["runs"]["fixed"]["status"], "ok") << v.report.dump(1);
@@ -86,7 +89,7 @@ TEST(Verify, ConditionalSubmoduleCrashesAndTheFixRemovesIt) {
     EXPECT_EQ((*f)["verdict"], "confirmed") << (*f).dump();
     EXPECT_NE((*f)["why"].get<std::string>().find("aux.weight"), std::string::npos) << (*f).dump();
   }
-  expect_checks_pass(v.report, {"crash", "gradients vs reference", "original vs fixed gradients"});
+  expect_checks_pass(v.report, {"crash", "gradients vs reference"});
   // The fix went to a copy: the user's script is untouched.
   EXPECT_EQ(read_file(testdata("verify/conditional/train.py")), model);
 }

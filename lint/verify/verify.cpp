@@ -1,6 +1,7 @@
 #include "lint/verify/verify.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -168,10 +169,19 @@ int spawn_wait(const std::vector<std::string>& argv, const std::vector<std::stri
   int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return -1;
+  // As system(): Ctrl-C reaches the child (same process group), which cleans up and
+  // exits; we wait for it instead of dying first and leaking the plan folder.
+  struct sigaction ignore {}, old_int {}, old_quit {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ignore, &old_int);
+  sigaction(SIGQUIT, &ignore, &old_quit);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
+  int waited = 0;
+  while ((waited = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
   }
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGQUIT, &old_quit, nullptr);
+  if (waited < 0) return -1;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
@@ -417,7 +427,7 @@ int run_verify(const VerifyOptions& o) {
   if (!temporary) {
     std::cerr << fmt::format(
         "ddplint verify: plan written to {0}; run it where torch is with:\n"
-        "  PYTHONPATH={1} python3 -m ddplint_verify run {0}/plan.json\n",
+        "  PYTHONPATH='{1}' python3 -m ddplint_verify run '{0}/plan.json'\n",
         plan_dir.string(), harness);
     return 0;
   }

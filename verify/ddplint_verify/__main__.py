@@ -31,7 +31,9 @@ def _launch(plan_path, plan, run, out, nproc, timeout):
     env["PYTHONPATH"] = os.pathsep.join(p for p in [str(HARNESS_DIR), env.get("PYTHONPATH", "")] if p)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.setdefault("OMP_NUM_THREADS", "1")
-    env["TORCH_DISTRIBUTED_DEBUG"] = plan.get("debug_level", "DETAIL")
+    # INFO names the parameters in the reduction error; DETAIL would also wrap every
+    # collective in consistency checks, and the step times with them.
+    env["TORCH_DISTRIBUTED_DEBUG"] = plan.get("debug_level", "INFO")
     env["TORCH_SHOW_CPP_STACKTRACES"] = "0"
     cmd = [
         sys.executable, "-m", "ddplint_verify.launch",
@@ -47,26 +49,42 @@ def _launch(plan_path, plan, run, out, nproc, timeout):
         rc = proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         hung = True
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=5)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        rc = proc.returncode
-    log.close()
+        rc = None
+    finally:
+        # Also on Ctrl-C or SIGTERM: torchrun and its ranks never outlive us.
+        if proc.poll() is None:
+            _stop(proc)
+        log.close()
+    rc = proc.returncode if rc is None else rc
     return {"rc": rc, "hung": hung, "seconds": time.monotonic() - start}
+
+
+def _stop(proc):
+    """SIGTERM to torchrun's session (it stops its ranks), SIGKILL after a grace."""
+    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=grace)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _collect(out, nproc, launched):
     ranks = []
     for r in range(nproc):
         f = out / f"rank{r}.json"
-        data = json.loads(f.read_text()) if f.exists() else {"rank": r, "missing": True, "iterations": []}
+        try:
+            data = json.loads(f.read_text())
+        except (OSError, ValueError):  # killed before it wrote, or while writing
+            data = {"rank": r, "missing": True, "iterations": []}
         err = out / f"rank{r}.stderr"
         data["stderr"] = err.read_text(errors="replace") if err.exists() else ""
         prog = out / f"rank{r}.progress"
@@ -86,7 +104,7 @@ def _grads(path):
 def cmd_run(args):
     plan_path = Path(args.plan).resolve()
     plan = json.loads(plan_path.read_text())
-    for key in ("iterations", "backend", "device", "world_size"):
+    for key in ("iterations", "backend", "device", "world_size", "timeout"):
         v = getattr(args, key)
         if v is not None:
             plan[key] = v
@@ -116,7 +134,9 @@ def cmd_run(args):
 
     if args.runs_dir:
         work = Path(args.runs_dir).resolve()
-        work.mkdir(parents=True, exist_ok=True)
+        if work.exists():
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
     else:
         work = Path(tempfile.mkdtemp(prefix="ddplint-runs-"))
     runtime_plan = work / "plan.json"
@@ -145,10 +165,11 @@ def cmd_run(args):
             _progress(f"run folders kept in {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    text = json.dumps(report, indent=2) + "\n" if args.format == "json" else verdicts.render_text(report)
     if report.get("harness_error"):
         print(f"ddplint verify: error: {report['harness_error']}", file=sys.stderr)
-        return 2
-    text = json.dumps(report, indent=2) + "\n" if args.format == "json" else verdicts.render_text(report)
+        if args.format != "json" and not args.output:
+            return 2
     if args.output:
         tmp = Path(args.output + ".tmp")
         tmp.write_text(text)
@@ -170,6 +191,7 @@ def main(argv=None):
     r.add_argument("--device", choices=["auto", "cpu", "cuda"])
     r.add_argument("--world-size", dest="world_size", type=int, help="ranks (default: GPUs, or 2 on CPU)")
     r.add_argument("--keep-runs", action="store_true", help="keep the per-rank logs")
+    r.add_argument("--timeout", type=float, help="seconds per run before it counts as a hang")
     r.add_argument("--runs-dir", help="put the run folders (per-rank logs) here and keep them")
     t = sub.add_parser("render", help="print a JSON report as text")
     t.add_argument("report")
@@ -177,7 +199,17 @@ def main(argv=None):
     if args.cmd == "render":
         sys.stdout.write(verdicts.render_text(json.loads(Path(args.report).read_text())))
         return 0
-    return cmd_run(args)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return cmd_run(args)
+    except KeyboardInterrupt:
+        print("ddplint verify: interrupted", file=sys.stderr)
+        return 2
+    except Exception:  # a harness bug is exit 2, never a verdict
+        import traceback
+
+        print("ddplint verify: internal error in the harness:\n" + traceback.format_exc(), file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -11,9 +11,10 @@ import sys
 def _patch_std_from_str():
     try:
         from torch.distributed.elastic.multiprocessing import api
-    except ImportError:
+
+        original = api.Std.from_str.__func__
+    except (ImportError, AttributeError):
         return
-    original = api.Std.from_str.__func__
 
     def from_str(cls, vm):
         parsed = original(cls, vm)

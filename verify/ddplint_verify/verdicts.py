@@ -49,8 +49,7 @@ def observe(result, plan):
         "parameters": [],
         "modules": [],
         "seconds": [],
-        "reference": [],
-        "reference_by_step": {},  # step -> (max abs diff, max abs) over ranks
+        "reference_by_step": {},  # step -> {"ok", "ratio" (diff / tolerance), "parameter", "diff"}
         "harness_error": None,
     }
     for r in ranks:
@@ -66,9 +65,6 @@ def observe(result, plan):
                 obs["no_grad"].setdefault(n, []).append((r["rank"], it["step"]))
             if r["rank"] == 0:
                 obs["seconds"].append(it["seconds"])
-            obs["reference"].append((it["reference_max_abs_diff"], it["reference_max_abs"]))
-            d, m = obs["reference_by_step"].get(it["step"], (0.0, 0.0))
-            obs["reference_by_step"][it["step"]] = (max(d, it["reference_max_abs_diff"]), max(m, it["reference_max_abs"]))
         err = r.get("error")
         if err:
             msg = err["message"]
@@ -90,6 +86,7 @@ def observe(result, plan):
                     "grad_strides": m.group(2) if m else None,
                     "bucket_strides": m.group(4) if m else None,
                 }
+    _reference(obs, ranks, plan)
     if obs["harness_error"]:
         obs["status"] = "harness_error"
     elif any(UNFINISHED in e["message"] for e in obs["errors"]):
@@ -104,8 +101,35 @@ def observe(result, plan):
     return obs
 
 
-def _first_error(obs):
-    errs = sorted(obs["errors"], key=lambda e: (e["step"], e["rank"]))
+def _reference(obs, ranks, plan):
+    """DDP's gradient against the reference, per iteration that every rank completed:
+    each rank's projections of DDP's gradient against the ranks' mean of the reference's
+    projections, parameter by parameter, within rtol times the reference's L1 norm."""
+    rtol, atol = _tolerance(plan)
+    names = obs["parameters"]
+    by_step = {}
+    for r in ranks:
+        for it in r.get("iterations", []):
+            if "projections" in it:
+                by_step.setdefault(it["step"], []).append(it["projections"])
+    for step, projs in sorted(by_step.items()):
+        if len(projs) != len(ranks):
+            continue
+        worst = (0.0, None, 0.0)  # (diff / tolerance, parameter, diff)
+        for i, name in enumerate(names):
+            mean = [sum(p["reference"][i][k] for p in projs) / len(projs) for k in range(len(projs[0]["reference"][i]))]
+            scale = sum(p["reference_l1"][i] for p in projs) / len(projs)
+            tol = atol + rtol * scale
+            for p in projs:
+                diff = max(abs(a - b) for a, b in zip(p["ddp"][i], mean))
+                if diff / tol > worst[0]:
+                    worst = (diff / tol, name, diff)
+        obs["reference_by_step"][step] = {"ok": worst[0] <= 1.0, "ratio": worst[0], "parameter": worst[1],
+                                          "diff": worst[2]}
+
+
+def _first_error(obs, containing=""):
+    errs = sorted((e for e in obs["errors"] if containing in e["message"]), key=lambda e: (e["step"], e["rank"]))
     return errs[0] if errs else None
 
 
@@ -129,7 +153,7 @@ def _describe_status(obs, plan):
             extra.append("DDP warned: grad strides do not match bucket view strides")
         return f"{obs['completed']} rank-iterations done" + ("; " + "; ".join(extra) if extra else ", no DDP error or warning")
     if s == "unfinished_reduction":
-        e = _first_error(obs)
+        e = _first_error(obs, UNFINISHED)
         return f"DDP failed at iteration {e['step']} on rank {e['rank']}: \"{UNFINISHED}\""
     if s == "error":
         e = _first_error(obs)
@@ -178,7 +202,7 @@ def judge_finding(finding, obs, plan):
         return "not exercised", "no trainable parameter of the entry's model matches"
     unused_iters = {ri for p in params for ri in obs["no_grad"].get(p, [])}
     named = [p for p in params if p in obs["unfinished_names"]]
-    e = _first_error(obs)
+    e = _first_error(obs, UNFINISHED) or _first_error(obs)
     if code in ("DDP101", "DDP103", "DDP202"):
         if named:
             return "confirmed", (
@@ -195,7 +219,7 @@ def judge_finding(finding, obs, plan):
                 if obs["status"] == "unfinished_reduction":
                     return "confirmed", f"{what}; DDP failed at iteration {e['step']}: \"{UNFINISHED}\""
             return "confirmed", what
-        if obs["status"] in ("hang", "error", "harness_error") and n == 0:
+        if obs["status"] != "ok" and n == 0:
             return "inconclusive", "the run stopped before the first iteration completed"
         if code == "DDP103":
             return "not reproduced", f"the entry's configuration uses {_names(params)} ({n} rank-iterations)"
@@ -253,12 +277,13 @@ def _equal(diff, scale, plan):
     return diff <= atol + rtol * scale
 
 
-def _reference_check(obs, plan):
-    if not obs["reference"]:
+def _reference_check(obs):
+    steps = obs["reference_by_step"]
+    if not steps:
         return None
-    diff = max(d for d, _ in obs["reference"])
-    scale = max(s for _, s in obs["reference"])
-    return {"max_abs_diff": diff, "max_abs": scale, "equal": _equal(diff, scale, plan)}
+    worst = max(steps.values(), key=lambda x: x["ratio"])
+    wrong = sorted(s for s, x in steps.items() if not x["ok"])
+    return {"iterations": len(steps), "wrong": wrong, "worst": worst, "equal": not wrong}
 
 
 def _compare_runs(before, after, plan, original):
@@ -266,7 +291,7 @@ def _compare_runs(before, after, plan, original):
     gradients were right (an iteration whose reduction never finished leaves local,
     unaveraged gradients: the crash comes only at the next one)."""
     common = sorted(set(before) & set(after))
-    steps = [s for s in common if s in original["reference_by_step"] and _equal(*original["reference_by_step"][s], plan)]
+    steps = [s for s in common if s in original["reference_by_step"] and original["reference_by_step"][s]["ok"]]
     if not steps:
         return {"iterations": [], "skipped": common} if common else None
     import torch
@@ -325,21 +350,26 @@ def judge_fixes(plan, original, fixed, grads):
         gone = not fixed["warnings"]["grad_strides"]
         add("grad-stride warning", gone, "gone" if gone else "still there")
     if "DDP101" in applied or "DDP102" in applied:
-        # Zero terms: every parameter gets a gradient in every iteration of the fixed code.
-        unused = sorted(fixed["no_grad"])
+        # Zero terms: the parameters of the fixed findings get a gradient in every iteration.
+        targets = set()
+        for f in plan["findings"]:
+            if f["code"] in ("DDP101", "DDP102") and (f.get("fix") or {}).get("applied"):
+                targets.update(_finding_parameters(f, fixed) or [])
+        unused = sorted(n for n in fixed["no_grad"] if n in targets)
         add(
             "every parameter gets a gradient",
             not unused,
             "yes, in every iteration" if not unused else f"no: {_names(unused)} still go without one",
         )
-    ref = _reference_check(fixed, plan)
+    ref = _reference_check(fixed)
     if ref:
-        add(
-            "gradients vs reference",
-            ref["equal"],
-            ("equal" if ref["equal"] else "DIFFERENT")
-            + f" (max abs diff {ref['max_abs_diff']:.3g}, gradients up to {ref['max_abs']:.3g})",
-        )
+        w = ref["worst"]
+        if ref["equal"]:
+            text = f"equal on all {ref['iterations']} iterations (worst `{w['parameter']}`: {w['ratio']:.2g} of the tolerance)"
+        else:
+            text = (f"DIFFERENT on iteration {', '.join(map(str, ref['wrong']))} (worst `{w['parameter']}`, "
+                    f"off by {w['diff']:.3g}, {w['ratio']:.3g} times the tolerance)")
+        add("gradients vs reference", ref["equal"], text)
     cmp = _compare_runs(grads.get("original", {}), grads.get("fixed", {}), plan, original)
     if cmp:
         def steps(xs):
@@ -394,9 +424,7 @@ def judge(plan, results):
             "ddp_flags_from": o["ddp_flags_from"],
             "wrapped_by": o["wrapped_by"],
             "median_step_ms": _median_ms(o),
-            "wrong_gradients": sorted(
-                step for step, (d, m) in o["reference_by_step"].items() if not _equal(d, m, plan)
-            ),
+            "wrong_gradients": sorted(step for step, x in o["reference_by_step"].items() if not x["ok"]),
             "torch": torch_version,
         }
         if o["status"] == "harness_error":

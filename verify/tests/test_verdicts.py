@@ -19,7 +19,9 @@ def rank(r, no_grad_per_step=None, error=None, warnings=(), stderr="", find_unus
         its.append({
             "step": s, "seconds": 0.01, "loss": 1.0,
             "no_grad": (no_grad_per_step or {}).get(s, []),
-            "warnings": [], "reference_max_abs_diff": 0.0, "reference_max_abs": 1.0,
+            "warnings": [],
+            "projections": {"ddp": [[0.5, -0.25] for _ in PARAMS], "reference": [[0.5, -0.25] for _ in PARAMS],
+                            "reference_l1": [1.0 for _ in PARAMS]},
         })
     return {
         "rank": r, "iterations": its, "error": error, "parameters": PARAMS, "modules": MODULES,
@@ -153,17 +155,25 @@ class FixChecks(unittest.TestCase):
 
     def test_gradients_off_the_reference_fail(self):
         fixed = result(rank(0), rank(1))
-        fixed["ranks"][0]["iterations"][1]["reference_max_abs_diff"] = 0.5
+        fixed["ranks"][0]["iterations"][1]["projections"]["ddp"][2] = [0.9, -0.25]
         report = judge([finding("DDP101")], result(rank(0), rank(1)), fixed, applied=["DDP101"])
         checks = {c["check"]: c for c in report["fixes"]["checks"]}
         self.assertFalse(checks["gradients vs reference"]["ok"])
+        self.assertIn("head.weight", checks["gradients vs reference"]["text"])
         self.assertEqual(report["exit_code"], 1)
 
     def test_zero_terms_must_leave_no_parameter_without_gradient(self):
         fixed = result(rank(0, {0: ["aux.weight"]}), rank(1))
-        report = judge([finding("DDP101")], result(rank(0), rank(1)), fixed, applied=["DDP101"])
+        f = finding("DDP101")
+        f["fix"] = {"title": "t", "applicability": "unsafe", "applied": True}
+        report = judge([f], result(rank(0), rank(1)), fixed, applied=["DDP101"])
         checks = {c["check"]: c for c in report["fixes"]["checks"]}
         self.assertFalse(checks["every parameter gets a gradient"]["ok"])
+        # A parameter no fixed finding is about does not count against the fix.
+        fixed = result(rank(0, {0: ["head.bias"]}), rank(1))
+        report = judge([f], result(rank(0), rank(1)), fixed, applied=["DDP101"])
+        checks = {c["check"]: c for c in report["fixes"]["checks"]}
+        self.assertTrue(checks["every parameter gets a gradient"]["ok"])
 
     def test_unused_flag_warning_only_judged_for_ddp201_fixes(self):
         warn = "find_unused_parameters=True was specified in DDP constructor, but did not find any unused parameters"
