@@ -17,6 +17,7 @@
 #include "lint/driver/suppressions.h"
 #include "fixers/call_arguments.h"
 #include "lint/frontend/python/frontend.h"
+#include "lint/frontend/torchscript/archive.h"
 #include "passes/ddp_calls.h"
 #include "passes/participation.h"
 #include "passes/registry.h"
@@ -31,14 +32,19 @@ bool matches(const std::string& code, const std::vector<std::string>& patterns) 
   return false;
 }
 
-std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, DiagnosticSink& sink, size_t& files,
+std::unique_ptr<ir::Program> load(const std::vector<std::string>& all_paths, DiagnosticSink& sink, size_t& files,
                                   const std::map<std::string, std::string>* overlay = nullptr,
                                   SettingsResolver* settings = nullptr, unsigned threads = 1,
-                                  bool respect_gitignore = true, bool lower_init = false) {
+                                  bool respect_gitignore = true, bool lower_init = false,
+                                  const torchscript::LoadOptions& ts_options = {}) {
   auto program = std::make_unique<ir::Program>();
   frontend::python::Frontend fe(*program, sink);
   fe.set_lower_init(lower_init);
-  auto sources = frontend::python::discover_sources(paths, sink, respect_gitignore);
+  // Archives named on the command line go to the TorchScript frontend.
+  std::vector<std::string> paths, archives;
+  for (const auto& p : all_paths) (torchscript::is_archive_path(p) ? archives : paths).push_back(p);
+  auto sources = paths.empty() ? std::vector<std::string>{}
+                               : frontend::python::discover_sources(paths, sink, respect_gitignore);
   if (settings) {
     std::vector<std::string> kept;
     for (const auto& s : sources) {
@@ -57,8 +63,9 @@ std::unique_ptr<ir::Program> load(const std::vector<std::string>& paths, Diagnos
     std::fprintf(stderr, "ddplint: %-10s %7.1f ms\n", "parse",
                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
   }
-  files = sources.size();
+  files = sources.size() + archives.size();
   fe.lower();
+  torchscript::load_archives(archives, ts_options, *program, sink);
   return program;
 }
 
@@ -140,7 +147,10 @@ CheckResult check(const CheckOptions& options) {
                  std::chrono::duration<double, std::milli>(now - t0).count());
     t0 = now;
   };
-  r.program = load(options.paths, sink, r.files, options.overlay, &settings, threads, options.respect_gitignore);
+  torchscript::LoadOptions ts_options;
+  ts_options.source_roots = options.source_roots;
+  r.program = load(options.paths, sink, r.files, options.overlay, &settings, threads, options.respect_gitignore,
+                   false, ts_options);
   lap("load");
   const ir::Program& program = *r.program;
   // Every class first (context files too: they tell how reported classes are used),
@@ -230,6 +240,10 @@ CheckResult check(const CheckOptions& options) {
     // Files loaded only to resolve imports are not reported on.
     if (d.span.file >= 0 && !program.files[static_cast<size_t>(d.span.file)].reported && d.code != "DDP901") continue;
     if (!seen.insert({d.code, d.path, d.span.begin, d.symbols}).second) continue;
+    if (d.span.file >= 0) {  // a TorchScript archive's copy of a source that changed or is missing
+      const std::string& stale = program.files[static_cast<size_t>(d.span.file)].stale_note;
+      if (!stale.empty()) d.notes.push_back({ir::Span{}, stale});
+    }
     all.push_back(std::move(d));
   }
   apply_suppressions(all, program, true);

@@ -23,6 +23,8 @@ struct CheckOptions {
   bool quiet_progress = false;  ///< no progress line on a terminal
   std::vector<std::string> select;  ///< codes or prefixes ("DDP1"); empty = all
   std::vector<std::string> ignore;
+  /// --source-root OLD=NEW for TorchScript archives (paths stored at save time).
+  std::vector<std::pair<std::string, std::string>> source_roots;
 };
 
 struct CheckResult {

@@ -280,6 +280,9 @@ struct SourceFile {
   std::vector<Comment> comments;  ///< for suppressions
   /// Lines inside a simple statement that spans several: line -> the statement's first line.
   std::map<uint32_t, uint32_t> statement_start;
+  /// Set when the text is not the file on disk (a TorchScript archive's copy of a source
+  /// that changed or is missing): a note every diagnostic here gets.
+  std::string stale_note;
 
   std::string_view line_text(uint32_t line) const;
   /// 1-based (line, column) of a byte offset.
