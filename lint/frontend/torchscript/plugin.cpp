@@ -13,6 +13,8 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -77,22 +79,21 @@ class Lowering {
       fail("the archive's module has no forward method");
       return;
     }
-    std::shared_ptr<jit::Graph> graph;
     try {
-      graph = module.get_method("forward").graph()->copy();
-      jit::Inline(*graph);
+      if (is_traced(*module.get_method("forward").graph())) {
+        fail("a traced archive (torch.jit.trace): control flow was fixed at trace time and the archive records "
+             "one path, so conditional parameter use cannot be checked; script the model (torch.jit.script) "
+             "instead");
+        return;
+      }
     } catch (const std::exception& e) {
-      fail(fmt::format("cannot inline forward: {}", first_line(error_text(e))));
-      return;
-    }
-    if (is_traced(*graph)) {
-      fail("a traced archive (torch.jit.trace): control flow was fixed at trace time and the archive records "
-           "one path, so conditional parameter use cannot be checked; script the model (torch.jit.script) instead");
+      fail(fmt::format("cannot read forward: {}", first_line(error_text(e))));
       return;
     }
     archive_file_ = add_file(archive_, "");
     build_classes(module, "");
-    lower_forward(module, *graph);
+    for (auto& [cls, m] : instances_) lower_methods(*cls, m);
+    finish_spans();
     result_.lower_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
   }
 
@@ -169,6 +170,7 @@ class Lowering {
     }
     program_.classes.push_back(std::move(cls));
     if (path.empty()) root_ = program_.classes.back().get();
+    instances_.emplace_back(program_.classes.back().get(), m);
     for (const auto& [name, child] : children) build_classes(child, path.empty() ? name : path + "." + name);
   }
 
@@ -267,6 +269,48 @@ class Lowering {
     }
   }
 
+  std::optional<Location> attribute_location(const jit::Node& n) {
+    const std::string name = n.s(c10::attr::name);
+    // Follow GetAttr chains down to a consumer with a range.
+    const jit::Node* at = &n;
+    for (int depth = 0; depth < 16; ++depth) {
+      const jit::Node* user = nullptr;
+      for (const jit::Use& u : at->output()->uses()) {
+        user = u.user;
+        break;
+      }
+      if (!user) return std::nullopt;
+      if (user->kind() == c10::prim::GetAttr) {
+        at = user;
+        continue;
+      }
+      auto l = user_location(user);
+      if (!l) return std::nullopt;
+      size_t pos = 0;
+      while ((pos = l->text.find(name, pos)) != std::string::npos) {
+        auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+        size_t end = pos + name.size();
+        bool whole = (pos == 0 || !word(l->text[pos - 1]) || l->text[pos - 1] == '.') &&
+                     (end == l->text.size() || !word(l->text[end]));
+        if (whole && pos > 0 && l->text[pos - 1] == '.') {
+          size_t start = pos;
+          while (start > 0 && (word(l->text[start - 1]) || l->text[start - 1] == '.')) --start;
+          // The whole dotted expression up to this attribute, and the rest of the chain.
+          size_t stop = end;
+          while (stop < l->text.size() && (word(l->text[stop]) || l->text[stop] == '.')) ++stop;
+          Location out = *l;
+          out.col = l->col + start;
+          out.length = stop - start;
+          out.text = l->text.substr(start, stop - start);
+          return out;
+        }
+        pos = end;
+      }
+      return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
   ir::Span span_of(const Location& loc) {
     ir::Span s;
     s.file = file_for(loc);
@@ -298,30 +342,108 @@ class Lowering {
     return false;
   }
 
-  void lower_forward(const jit::Module& module, const jit::Graph& g) {
-    auto method = std::make_unique<ir::Method>();
-    method->name = "forward";
-    method->graph = std::make_unique<ir::Graph>();
-    const auto& schema = module.get_method("forward").function().getSchema();
-    ir::Block* top = method->graph->block();
-    for (size_t i = 0; i < g.inputs().size(); ++i) {
-      std::string name = i < schema.arguments().size() ? schema.arguments()[i].name() : g.inputs()[i]->debugName();
-      if (i == 0) name = "self";
-      values_[g.inputs()[i]] = top->add_param(name);
-      method->param_names.push_back(name);
-      method->param_defaults.emplace_back(std::nullopt);
+  /// Every method of a module instance, each graph as compiled (calls stay calls: the
+  /// analysis interprets them in the caller's context, as for Python sources).
+  void lower_methods(ir::ClassInfo& cls, const jit::Module& module) {
+    for (const jit::Method& m : module.get_methods()) {
+      std::shared_ptr<jit::Graph> g = m.graph();
+      auto method = std::make_unique<ir::Method>();
+      method->name = m.name();
+      method->graph = std::make_unique<ir::Graph>();
+      const auto& schema = m.function().getSchema();
+      ir::Block* top = method->graph->block();
+      values_.clear();
+      functions_.clear();
+      for (size_t i = 0; i < g->inputs().size(); ++i) {
+        std::string name = i < schema.arguments().size() ? schema.arguments()[i].name() : g->inputs()[i]->debugName();
+        if (i == 0) name = "self";
+        values_[g->inputs()[i]] = top->add_param(name);
+        method->param_names.push_back(name);
+        const auto& args = schema.arguments();
+        std::optional<ir::Constant> def;
+        if (i < args.size() && args[i].default_value()) def = constant_of(*args[i].default_value());
+        method->param_defaults.push_back(def);
+      }
+      lower_block(*g->block(), *top, {});
+      for (const jit::Value* r : g->outputs()) top->add_return(value(r, *top, {}));
+      for (const jit::Node* n : g->nodes()) {
+        if (auto l = user_location(n)) {
+          method->span = span_of(*l);
+          if (method->span.valid()) break;
+        }
+      }
+      cls.methods.push_back(std::move(method));
     }
-    lower_block(*g.block(), *top, {});
-    for (const jit::Value* r : g.outputs()) top->add_return(value(r, *top, {}));
-    if (auto l = location_of(g.nodes().front()->sourceRange())) method->span = span_of(*l);
-    root_->methods.push_back(std::move(method));
-    // The root is reported at its forward's file; the class span is what findings on
-    // the whole model (DDP102 of an unreferenced module) point at.
-    root_->span = root_->methods.back()->span;
-    for (auto& c : program_.classes) {
-      if (c->file == archive_file_ && c.get() != root_) c->span = root_->span;
+  }
+
+  /// Class and attribute spans: the class's forward (what findings about a whole
+  /// module point at when nothing better exists).
+  void finish_spans() {
+    for (auto& [cls, m] : instances_) {
+      if (const ir::Method* f = cls->method("forward")) cls->span = f->span;
+      if (!cls->span.valid()) cls->span = root_->span;
     }
-    for (auto& a : root_->attrs) a.def_span = root_->span;
+    for (auto& [cls, m] : instances_) {
+      for (auto& a : cls->attrs) {
+        a.def_span = cls->span;
+        if (auto sp = assignment_span(*cls, a.name)) a.def_span = *sp;
+      }
+    }
+  }
+
+  /// `self.name = ...` (or `self.name: T = ...`) inside the class's definition in its
+  /// source file: where __init__ builds the attribute (ddplint reports unused modules
+  /// there, as for Python sources). __init__ is not compiled into the archive, so the
+  /// text is searched.
+  std::optional<ir::Span> assignment_span(const ir::ClassInfo& cls, const std::string& name) const {
+    if (!cls.span.valid()) return std::nullopt;
+    const ir::SourceFile& f = program_.files[static_cast<size_t>(cls.span.file)];
+    const std::string& text = f.text;
+    size_t header = std::string::npos;
+    for (const char* tail : {"(", ":"}) {
+      std::string h = "class " + cls.name + tail;
+      size_t at = text.rfind(h, cls.span.begin);
+      if (at != std::string::npos && (header == std::string::npos || at > header)) header = at;
+    }
+    if (header == std::string::npos) return std::nullopt;
+    size_t stop = text.find("\nclass ", header + 1);
+    if (stop == std::string::npos) stop = text.size();
+    std::string needle = "self." + name;
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    for (size_t pos = text.find(needle, header); pos != std::string::npos && pos < stop;
+         pos = text.find(needle, pos + needle.size())) {
+      size_t end = pos + needle.size();
+      if (end < text.size() && word(text[end])) continue;
+      size_t k = end;
+      while (k < text.size() && text[k] == ' ') ++k;
+      bool assign = k < text.size() && ((text[k] == '=' && (k + 1 >= text.size() || text[k + 1] != '=')) || text[k] == ':');
+      if (!assign) continue;
+      size_t line_start = text.rfind('\n', pos);
+      line_start = line_start == std::string::npos ? 0 : line_start + 1;
+      size_t stmt = line_start;
+      while (stmt < pos && (text[stmt] == ' ' || text[stmt] == '\t')) ++stmt;
+      size_t line_end = text.find('\n', pos);
+      if (line_end == std::string::npos) line_end = text.size();
+      ir::Span sp;
+      sp.file = cls.span.file;
+      sp.begin = static_cast<uint32_t>(stmt);
+      sp.end = static_cast<uint32_t>(line_end);
+      auto [line, col] = f.position(sp.begin);
+      sp.line = sp.end_line = line;
+      sp.col = col;
+      sp.end_col = col + (sp.end - sp.begin);
+      return sp;
+    }
+    return std::nullopt;
+  }
+
+  static std::optional<ir::Constant> constant_of(const c10::IValue& iv) {
+    if (iv.isBool()) return iv.toBool();
+    if (iv.isInt()) return iv.toInt();
+    if (iv.isDouble()) return iv.toDouble();
+    if (iv.isString()) return iv.toStringRef();
+    if (iv.isNone()) return ir::NoneConst{};
+    return std::nullopt;
   }
 
   ir::Value* value(const jit::Value* v, ir::Block& block, const ir::Span& span) {
@@ -359,17 +481,25 @@ class Lowering {
       if (auto l = user_location(&n)) out->text = l->text;
     };
     if (n.kind() == c10::prim::Constant) {
-      std::optional<ir::Constant> c;
-      if (auto iv = jit::toIValue(n.output())) {
-        if (iv->isBool()) c = iv->toBool();
-        else if (iv->isInt()) c = iv->toInt();
-        else if (iv->isDouble()) c = iv->toDouble();
-        else if (iv->isString()) c = iv->toStringRef();
-        else if (iv->isNone()) c = ir::NoneConst{};
+      if (auto fn = n.output()->type()->cast<c10::FunctionType>()) {  // the callee of a CallFunction
+        std::string q = fn->function()->qualname().qualifiedName();
+        functions_[n.output()] = q.rfind("__torch__.", 0) == 0 ? q.substr(10) : q;
+        return;
       }
+      std::optional<ir::Constant> c;
+      if (auto iv = jit::toIValue(n.output())) c = constant_of(*iv);
       // A tensor, list or device constant is opaque to the analysis.
       ir::Node* out = block.append(c ? ir::kind::Constant : ir::kind::Opaque, span);
       out->value = c;
+      outputs(out);
+      return;
+    }
+    if (n.kind() == c10::prim::CallFunction) {
+      ir::Node* out = block.append(ir::kind::CallFunction, span);
+      auto f = functions_.find(n.inputs()[0]);
+      out->name = f != functions_.end() ? f->second : "";
+      inputs(out, 1);
+      text(out);
       outputs(out);
       return;
     }
@@ -408,6 +538,14 @@ class Lowering {
       outputs(loop);
       return;
     }
+    if (n.kind() == c10::prim::GetAttr) {
+      // GetAttr nodes carry no source range: the attribute expression is found in the
+      // text of the first consumer that has one (`self.depth_embed.modality_token`).
+      if (auto l = attribute_location(n)) {
+        ir::Span s2 = span_of(*l);
+        if (s2.valid()) span = s2;
+      }
+    }
     ir::Node* out = block.append(kind, span);
     if (n.hasAttribute(c10::attr::name) && n.kindOf(c10::attr::name) == jit::AttributeKind::s) {
       out->name = n.s(c10::attr::name);
@@ -427,6 +565,8 @@ class Lowering {
   LoadResult& result_;
   int archive_file_ = -1;
   ir::ClassInfo* root_ = nullptr;
+  std::vector<std::pair<ir::ClassInfo*, jit::Module>> instances_;
+  std::unordered_map<const jit::Value*, std::string> functions_;  // function constants -> qualified name
   std::map<std::string, at::Tensor> params_;
   std::map<std::string, int> files_;     // path -> file index (-1: not on disk)
   std::map<std::string, int> archived_;  // archived sources used instead
