@@ -184,6 +184,8 @@ class Builder {
         if (!node.param(a.name)) {
           add_param(node, a.name, a.trainable, a.def_span);
           node.params.back().optional = a.optional;
+          node.params.back().size1_kernel = a.size1_kernel;
+          node.params.back().layout_detail = a.layout_detail;
         }
       } else if (a.kind == ir::AttrFact::Kind::Submodule) {
         if (node.child(a.name)) continue;

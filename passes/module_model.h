@@ -25,6 +25,7 @@ struct ParamInfo {
   bool optional = false;  ///< may be None (`nn.Parameter(...) if bias else None`)
   /// For convolution weights with size-1 dims: "1x1 kernel" or "depthwise"; "" otherwise.
   std::string size1_kernel;
+  std::string layout_detail;  ///< real sizes and strides, when a TorchScript archive says
   ir::Span def_span;
 };
 

@@ -278,6 +278,7 @@ class Interpreter {
       for (const auto& a : args) full.push_back(a);
       if (!same_self) entered_.emplace(node->path, node->cls);
       std::string callee_scope = owner->name + "." + fn->name;
+      call_sites_.emplace_back(node, at.span());
       auto r = call_graph(*fn->graph, node, owner, callee_scope, std::move(full), kwargs, frame_->depth + 1,
                           &fn->param_names, &fn->param_defaults);
       if (r) {
@@ -285,6 +286,7 @@ class Interpreter {
       } else {  // budget: assume the callee uses everything it has
         result = use_all(node, at, args, kwargs);
       }
+      call_sites_.pop_back();
       on_stack_.erase(key);
       if (fn->no_grad.valid()) {  // @torch.no_grad()
         ir::Node deco;
@@ -1030,6 +1032,33 @@ class Interpreter {
   AbsVal aten(const Node& n, std::string_view op) {
     auto in = [&](size_t i) -> const AbsVal& { return val(n.input(i)); };
     size_t argc = n.inputs().size();
+    if ((op == "conv1d" || op == "conv2d" || op == "conv3d" || op == "convolution" || op == "_convolution") &&
+        argc >= 2) {
+      // A convolution op on a weight parameter (TorchScript archives, F.conv2d): the
+      // weight's size-1 dims against channels-last activations, at the user's call of
+      // the module that owns the weight.
+      AbsVal v = generic(n, 0, op);
+      carry_layout(v, in(0));
+      const AbsVal& w = in(1);
+      if (in(0).layout == AbsVal::Layout::ChannelsLast && in(0).layout_origin.valid() && w.direct_param &&
+          w.deps.size() == 1) {
+        const std::string& path = w.deps.begin()->first;
+        std::string owner = path.find('.') == std::string::npos ? "" : path.substr(0, path.rfind('.'));
+        const ModuleNode* m = out_.tree->find(owner);
+        const ParamInfo* p = m ? m->param(path.substr(path.rfind('.') + 1)) : nullptr;
+        if (p && !p->size1_kernel.empty() && p->trainable) {
+          ir::Span use = n.span();
+          for (const auto& [callee, span] : call_sites_) {
+            if (callee == m) {
+              use = span;
+              break;
+            }
+          }
+          out_.layout_mixes.push_back({p, owner, in(0).layout_origin, in(0).layout_text, in(0).layout_cls, use});
+        }
+      }
+      return v;
+    }
     // Boolean algebra with self.training = True folded in.
     if (op == "__not__" && argc == 1) {
       AbsVal v = in(0);
@@ -1441,6 +1470,8 @@ class Interpreter {
   Deps root_escaped_;
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
   std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
+  /// The module calls being interpreted, outermost first, with their call sites.
+  std::vector<std::pair<const ModuleNode*, ir::Span>> call_sites_;
   size_t steps_ = 0;
 };
 

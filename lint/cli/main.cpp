@@ -63,6 +63,7 @@ struct CheckFlags {
   std::string output_file, config;
   unsigned threads = 0;
   bool no_gitignore = false;
+  std::vector<std::string> source_roots;  ///< OLD=NEW
 };
 
 int run_check(const CheckFlags& f) {
@@ -74,6 +75,14 @@ int run_check(const CheckFlags& f) {
   opt.threads = f.threads;
   opt.respect_gitignore = !f.no_gitignore;
   opt.quiet_progress = f.quiet || f.fix || f.diff;
+  for (const auto& sr : f.source_roots) {
+    size_t eq = sr.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << fmt::format("ddplint: error: --source-root `{}`: expected OLD=NEW\n", sr);
+      return 2;
+    }
+    opt.source_roots.emplace_back(sr.substr(0, eq), sr.substr(eq + 1));
+  }
   for (const auto& list : {opt.select, opt.ignore}) {
     for (const auto& p : list) {
       if (!valid_pattern(p)) {
@@ -258,6 +267,11 @@ int main(int argc, char** argv) {
   check->add_option("--config", cf.config, "Use this configuration file for every file");
   check->add_flag("--no-respect-gitignore", cf.no_gitignore, "Lint files .gitignore files exclude too");
   check->add_option("--threads,-j", cf.threads, "Parse and analyse on this many threads (default: one per core)");
+  check->add_option("--source-root", cf.source_roots,
+                    "OLD=NEW: TorchScript archives name their sources by the paths they were saved with; read "
+                    "those under OLD from NEW instead (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
 
   auto* config = app.add_subcommand("config", "Print the effective settings for a file or folder");
   std::string config_path = ".", config_file;

@@ -226,6 +226,10 @@ struct AttrFact {
   std::vector<std::string> built_when;
   /// For Plain attributes: the source text assigned in __init__ (`self.use_mask = use_mask`).
   std::string init_text;
+  /// For Parameters known from a TorchScript archive: a convolution weight with size-1
+  /// dims whose exact strides are row-major ("1x1 kernel", "depthwise"), and its real
+  /// sizes and strides for messages.
+  std::string size1_kernel, layout_detail;
 };
 
 struct Method {

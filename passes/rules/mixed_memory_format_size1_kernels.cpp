@@ -43,8 +43,9 @@ void check_mixed_memory_format_size1_kernels(const RuleContext& ctx) {
         hit);
     for (const auto* m : mixes) {
       if (d.notes.size() >= 3) break;
-      d.notes.push_back({m->use, fmt::format("{} has size-1 dims ({}) and receives them here", attr_ref(m->module_path),
-                                             m->weight->size1_kernel)});
+      std::string detail = m->weight->layout_detail.empty() ? "" : "; " + m->weight->layout_detail;
+      d.notes.push_back({m->use, fmt::format("{} has size-1 dims ({}{}) and receives them here",
+                                             attr_ref(m->module_path), m->weight->size1_kernel, detail)});
     }
     const ir::Span& at = d.span;
     if (auto e = fixers::drop_conversion(ctx.program, at.file, at)) {

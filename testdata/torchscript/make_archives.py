@@ -13,7 +13,7 @@ def main(out):
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     rgbd = models.RGBDNet()
-    rgbd.head.to(memory_format=torch.channels_last)
+    rgbd.head.to(memory_format=torch.channels_last)  # its weight's real strides: channels-last
     torch.jit.script(rgbd).save(os.path.join(out, "rgbd.pt"))
     torch.jit.script(models.AllUsed()).save(os.path.join(out, "all_used.pt"))
     torch.jit.script(models.LayerDrop()).save(os.path.join(out, "layerdrop.pt"))

@@ -44,6 +44,7 @@ class RGBDNet(nn.Module):
         self.depth_embed = ModalityEmbed(1, dim)
         self.blocks = nn.ModuleList([Block(dim) for _ in range(depth)])
         self.aux_head = nn.Linear(dim, 4)
+        self.proj = nn.Conv2d(dim, dim, kernel_size=1)
         self.head = nn.Conv2d(dim, 8, kernel_size=1)
         self.teacher = nn.Linear(dim, dim)
 
@@ -62,6 +63,9 @@ class RGBDNet(nn.Module):
         soft = self.teacher(pooled).detach()
         b, n, c = tokens.shape
         fmap = tokens.transpose(1, 2).reshape(b, c, 2, 2)
+        # cuDNN prefers NHWC: the activations go channels-last; proj's weight stays NCHW.
+        fmap = fmap.contiguous(memory_format=torch.channels_last)
+        fmap = self.proj(fmap)
         return self.head(fmap).flatten(1) + soft.sum() + pooled.sum()
 
 

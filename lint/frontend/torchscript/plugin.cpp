@@ -123,6 +123,7 @@ class Lowering {
       a.name = p.name;
       a.kind = ir::AttrFact::Kind::Parameter;
       a.trainable = p.value.requires_grad();
+      if (p.name == "weight") describe_layout(m, p.value, a);
       cls->attrs.push_back(a);
       seen.insert(p.name);
       params_.emplace(path.empty() ? p.name : path + "." + p.name, p.value);
@@ -174,6 +175,38 @@ class Lowering {
     for (const auto& [name, child] : children) build_classes(child, path.empty() ? name : path + "." + name);
   }
 
+  /// A convolution weight with size-1 dims (1x1 kernel: [O, I, 1, 1]; depthwise:
+  /// [C, 1, k, k]) is both contiguous and channels-last by PyTorch's tests, which skip
+  /// size-1 dims; its exact strides are what DDP's bucket view copies, so they decide:
+  /// row-major strides meet channels-last gradients from cuDNN with a mismatch.
+  static void describe_layout(const jit::Module& m, const at::Tensor& w, ir::AttrFact& a) {
+    std::string type = short_type_name(m.type());
+    if (type.rfind("Conv", 0) != 0 || type.find("Transpose") != std::string::npos) return;
+    if (w.dim() < 3 || w.dim() > 5) return;
+    auto sizes = w.sizes();
+    bool one_by_one = true;
+    for (int64_t d = 2; d < w.dim(); ++d) one_by_one = one_by_one && sizes[d] == 1;
+    std::string kind = one_by_one ? "1x1 kernel" : sizes[1] == 1 ? "depthwise" : "";
+    if (kind.empty()) return;
+    std::vector<int64_t> row_major(static_cast<size_t>(w.dim()));
+    int64_t stride = 1;
+    for (int64_t d = w.dim() - 1; d >= 0; --d) {
+      row_major[static_cast<size_t>(d)] = stride;
+      stride *= std::max<int64_t>(sizes[d], 1);
+    }
+    auto list = [](c10::IntArrayRef xs) {
+      std::string out = "[";
+      for (size_t i = 0; i < xs.size(); ++i) out += (i ? ", " : "") + std::to_string(xs[i]);
+      return out + "]";
+    };
+    bool exact_row_major = std::equal(row_major.begin(), row_major.end(), w.strides().begin());
+    if (!exact_row_major) return;  // channels-last strides: its gradient and bucket view agree
+    a.size1_kernel = kind;
+    a.layout_detail = fmt::format("in the archive: sizes {}, strides {}, row-major — channels-last-compatible too, "
+                                  "since size-1 dims are skipped",
+                                  list(sizes), list(w.strides()));
+  }
+
   // ---- sources ------------------------------------------------------------
 
   std::string remap(const std::string& file) const {
@@ -185,7 +218,10 @@ class Lowering {
 
   int add_file(const std::string& path, const std::string& text) {
     ir::SourceFile f;
-    f.path = path;
+    // As the Python frontend names files: relative to the working directory when under it.
+    std::error_code ec;
+    fs::path rel = fs::path(path).lexically_relative(fs::current_path(ec));
+    f.path = !ec && !rel.empty() && *rel.begin() != ".." && fs::path(path).is_absolute() ? rel.string() : path;
     f.module_name = path;
     f.text = text;
     f.line_starts.push_back(0);
@@ -549,6 +585,28 @@ class Lowering {
     ir::Node* out = block.append(kind, span);
     if (n.hasAttribute(c10::attr::name) && n.kindOf(c10::attr::name) == jit::AttributeKind::s) {
       out->name = n.s(c10::attr::name);
+    }
+    if (n.kind() == c10::aten::contiguous || n.kind() == c10::aten::to) {
+      // memory_format as the Python frontend spells it: a keyword naming torch.<format>.
+      const c10::FunctionSchema* schema = n.maybeSchema();
+      for (size_t i = 0; i < n.inputs().size(); ++i) {
+        const jit::Value* in = n.inputs()[i];
+        bool fmt_arg = schema && i < schema->arguments().size() && schema->arguments()[i].name() == "memory_format";
+        auto iv = fmt_arg ? jit::toIValue(in) : c10::nullopt;
+        if (iv && iv->isInt()) {
+          static const char* names[] = {"torch.contiguous_format", "torch.preserve_format", "torch.channels_last",
+                                        "torch.channels_last_3d"};
+          int64_t f = iv->toInt();
+          ir::Node* c = block.insert_before(out, ir::kind::Opaque, span);
+          c->name = f >= 0 && f < 4 ? names[f] : "torch.memory_format";
+          out->add_input(c->add_output(), "memory_format");
+        } else {
+          out->add_input(value(in, block, span));
+        }
+      }
+      text(out);
+      outputs(out);
+      return;
     }
     inputs(out);
     text(out);
