@@ -2,14 +2,18 @@
 // ddplint IR. The only translation unit that includes torch headers.
 //
 // Every module instance becomes a ClassInfo of its own (qualified "<archive>::<path>")
-// whose facts are the live module's: its parameters (trainable when requires_grad),
-// buffers, children, and the values of its plain attributes, so that configuration
-// flags are known constants and branches on them fold. The root's forward graph is
-// copied and inlined (torch::jit::Inline), then lowered node for node: TorchScript's
-// symbols are ddplint's, GetAttr chains stay chains (the module model turns them into
-// dotted parameter paths), prim::Loop becomes ddplint's iterate-over-range loop. Each
-// node is placed at the user's source: for inlined code the outermost call site of its
-// inlined call stack, else its own range, else its consumer's or its block's.
+// whose facts are the live module's: its parameters (trainable when requires_grad, with
+// real sizes and strides for convolution weights), buffers, children, and the values of
+// its plain attributes, so that configuration flags are known constants and branches on
+// them fold. Every method of every instance is lowered node for node as compiled (not
+// inlined: calls stay prim::CallMethod, and the analysis interprets them in the caller's
+// context, exactly as for Python sources, so findings group by the module called):
+// TorchScript's symbols are ddplint's, GetAttr chains stay chains, prim::Loop becomes
+// ddplint's iterate-over-range loop, CallFunction gets its callee's name. Each node is
+// placed at the source it was compiled from (SourceRange::findSourceRangeThatGenerated);
+// GetAttr nodes, which carry no range, at the attribute expression in their consumer's
+// text; nodes with neither at their enclosing If/Loop. An inlined copy of forward is
+// used only to recognise traced archives (their "source" is a recorded Python stack).
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
 
@@ -80,7 +84,11 @@ class Lowering {
       return;
     }
     try {
-      if (is_traced(*module.get_method("forward").graph())) {
+      // Inlined, a traced graph shows its recorded stacks even when forward itself
+      // only calls submodules (which carry no text of their own).
+      std::shared_ptr<jit::Graph> inlined = module.get_method("forward").graph()->copy();
+      jit::Inline(*inlined);
+      if (is_traced(*inlined)) {
         fail("a traced archive (torch.jit.trace): control flow was fixed at trace time and the archive records "
              "one path, so conditional parameter use cannot be checked; script the model (torch.jit.script) "
              "instead");
