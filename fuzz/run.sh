@@ -13,7 +13,7 @@ if ! command -v clang++-14 >/dev/null; then
   echo "fuzz: clang++-14 not found (apt-get install clang-14 libclang-rt-14-dev); skipped"
   exit 0
 fi
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang-14 \
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDDPLINT_TORCHSCRIPT=OFF -DCMAKE_C_COMPILER=clang-14 \
   -DCMAKE_CXX_COMPILER=clang++-14 -DDDPLINT_BUILD_TESTS=OFF -DDDPLINT_FUZZ=ON >/dev/null
 cmake --build build-fuzz --target "${targets[@]}"
 mkdir -p build-fuzz/corpus build-fuzz/crashes

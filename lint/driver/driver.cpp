@@ -164,7 +164,9 @@ CheckResult check(const CheckOptions& options) {
     std::atomic<size_t> next{0}, done{0};
     auto work = [&]() {
       for (size_t i = next++; i < program.classes.size(); i = next++) {
-        analysed[i] = passes::analyze_participation(program, *program.classes[i]);
+        if (program.classes[i]->analyse_as_root) {
+          analysed[i] = passes::analyze_participation(program, *program.classes[i]);
+        }
         ++done;
       }
     };

@@ -254,6 +254,9 @@ struct ClassInfo {
   std::vector<std::pair<std::string, Span>> frozen;
   /// Class-level assignments (`expansion = 1`).
   std::map<std::string, Constant> class_constants;
+  /// False for the submodule instances of a TorchScript archive: they are analysed as
+  /// the archive's root calls them, never as models of their own.
+  bool analyse_as_root = true;
 
   const AttrFact* attr(const std::string& n) const;
   const Method* method(const std::string& n) const;

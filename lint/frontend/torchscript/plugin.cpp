@@ -14,7 +14,6 @@
 // GetAttr nodes, which carry no range, at the attribute expression in their consumer's
 // text; nodes with neither at their enclosing If/Loop. An inlined copy of forward is
 // used only to recognise traced archives (their "source" is a recorded Python stack).
-#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -84,11 +83,7 @@ class Lowering {
       return;
     }
     try {
-      // Inlined, a traced graph shows its recorded stacks even when forward itself
-      // only calls submodules (which carry no text of their own).
-      std::shared_ptr<jit::Graph> inlined = module.get_method("forward").graph()->copy();
-      jit::Inline(*inlined);
-      if (is_traced(*inlined)) {
+      if (is_traced(*module.get_method("forward").graph(), 0)) {
         fail("a traced archive (torch.jit.trace): control flow was fixed at trace time and the archive records "
              "one path, so conditional parameter use cannot be checked; script the model (torch.jit.script) "
              "instead");
@@ -98,10 +93,31 @@ class Lowering {
       fail(fmt::format("cannot read forward: {}", first_line(error_text(e))));
       return;
     }
+    auto lap = [&, t = std::chrono::steady_clock::now()](const char* what) mutable {
+      auto now = std::chrono::steady_clock::now();
+      result_.info.push_back(fmt::format("{}: {} {:.1f} ms", archive_, what,
+                                         std::chrono::duration<double, std::milli>(now - t).count()));
+      t = now;
+    };
+    lap("traced check");
     archive_file_ = add_file(archive_, "");
     build_classes(module, "");
-    for (auto& [cls, m] : instances_) lower_methods(*cls, m);
+    lap("module facts");
+    for (auto& [cls, m] : instances_) {
+      // torch.nn's own leaf modules (Conv2d, BatchNorm2d, Linear, ...) use all their
+      // parameters when called: the analysis takes a call of a class without methods
+      // that way, as it takes torch.nn builtins in Python sources, instead of
+      // interpreting torch's implementation branch by branch.
+      bool builtin_leaf = false;
+      if (auto type = m.type(); type && type->name()) {
+        builtin_leaf = type->name()->qualifiedName().rfind("__torch__.torch.nn.modules.", 0) == 0 &&
+                       m.named_children().size() == 0;
+      }
+      if (!builtin_leaf) lower_methods(*cls, m);
+    }
+    lap("methods");
     finish_spans();
+    lap("spans");
     result_.lower_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
   }
 
@@ -125,6 +141,7 @@ class Lowering {
     cls->qualified_name = class_key(path);
     cls->name = short_type_name(m.type());
     cls->file = archive_file_;
+    cls->analyse_as_root = path.empty();
     std::set<std::string> seen = {"training"};
     for (const auto& p : m.named_parameters(/*recurse=*/false)) {
       ir::AttrFact a;
@@ -298,8 +315,16 @@ class Lowering {
     return loc;
   }
 
-  /// The user's location of a node: the outermost call site of inlined code, else its own.
+  /// The user's location of a node: the outermost call site of inlined code, else its
+  /// own. Memoized by node: instances of one module type share its graphs, and the
+  /// lookup unpickles debug information.
   std::optional<Location> user_location(const jit::Node* n) {
+    auto it = locations_.find(n);
+    if (it != locations_.end()) return it->second;
+    return locations_[n] = find_location(n);
+  }
+
+  std::optional<Location> find_location(const jit::Node* n) {
     try {
       if (auto cs = n->callstack()) {
         auto entries = (*cs)->vec();
@@ -370,11 +395,21 @@ class Lowering {
 
   // ---- graphs -------------------------------------------------------------
 
-  static bool is_traced(const jit::Graph& g) {
-    // A traced archive's "source" is the Python stack at trace time, not code.
+  /// A traced archive's "source" is the Python stack at trace time, not code. The first
+  /// node with a source decides; calls are followed into their callees (a traced
+  /// forward may only call submodules, whose nodes carry the text).
+  static bool is_traced(const jit::Graph& g, int depth) {
     static const std::regex frame(R"(^[^\n]+\(\d+\): [\w<>]+\n)");
     for (const jit::Node* n : g.nodes()) {
       try {
+        if (n->kind() == c10::prim::CallMethod && depth < 8) {
+          if (auto cls = n->inputs()[0]->type()->cast<c10::ClassType>()) {
+            if (auto* fn = cls->findMethod(n->s(c10::attr::name))) {
+              if (auto* gf = dynamic_cast<jit::GraphFunction*>(fn)) return is_traced(*gf->graph(), depth + 1);
+            }
+          }
+          continue;
+        }
         auto orig = n->sourceRange().findSourceRangeThatGenerated();
         if (!orig || !orig->source()) continue;
         std::string text = orig->source()->text_str().str().substr(0, 400);
@@ -439,8 +474,15 @@ class Lowering {
   /// source file: where __init__ builds the attribute (ddplint reports unused modules
   /// there, as for Python sources). __init__ is not compiled into the archive, so the
   /// text is searched.
-  std::optional<ir::Span> assignment_span(const ir::ClassInfo& cls, const std::string& name) const {
+  std::optional<ir::Span> assignment_span(const ir::ClassInfo& cls, const std::string& name) {
     if (!cls.span.valid()) return std::nullopt;
+    auto key = std::make_tuple(cls.span.file, cls.name, name);
+    auto hit = assignments_.find(key);
+    if (hit != assignments_.end()) return hit->second;
+    return assignments_[key] = find_assignment(cls, name);
+  }
+
+  std::optional<ir::Span> find_assignment(const ir::ClassInfo& cls, const std::string& name) const {
     const ir::SourceFile& f = program_.files[static_cast<size_t>(cls.span.file)];
     const std::string& text = f.text;
     size_t header = std::string::npos;
@@ -452,10 +494,11 @@ class Lowering {
     if (header == std::string::npos) return std::nullopt;
     size_t stop = text.find("\nclass ", header + 1);
     if (stop == std::string::npos) stop = text.size();
+    std::string_view body(text.data(), stop);  // searches end at the class's end
     std::string needle = "self." + name;
     auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-    for (size_t pos = text.find(needle, header); pos != std::string::npos && pos < stop;
-         pos = text.find(needle, pos + needle.size())) {
+    for (size_t pos = body.find(needle, header); pos != std::string_view::npos;
+         pos = body.find(needle, pos + needle.size())) {
       size_t end = pos + needle.size();
       if (end < text.size() && word(text[end])) continue;
       size_t k = end;
@@ -637,6 +680,8 @@ class Lowering {
   std::map<std::string, int> files_;     // path -> file index (-1: not on disk)
   std::map<std::string, int> archived_;  // archived sources used instead
   std::unordered_map<const jit::Value*, ir::Value*> values_;
+  std::unordered_map<const jit::Node*, std::optional<Location>> locations_;
+  std::map<std::tuple<int, std::string, std::string>, std::optional<ir::Span>> assignments_;
 };
 
 }  // namespace
