@@ -254,7 +254,7 @@ bool Frontend::Impl::commit(Prepared&& p) {
         span = *p.error_span;
         span.file = index_of_file;
       }
-      sink.report({"DDP901", span, p.path, p.error, {}, "", {}});
+      sink.report({"DDP901", span, p.path, p.error, {}, "", {}, {}, {}});
     }
     return false;
   }
@@ -472,7 +472,7 @@ void Frontend::Impl::report_syntax(const Unit& u, const TooDeep& e) {
                         ? "a function here lowers to more IR than ddplint follows; this file was not linted"
                         : fmt::format("expression or statement nested more than {} levels deep; this file was not linted",
                                       kMaxDepth);
-  sink.report({"DDP901", e.span, file.path, msg, {}, "", {}});
+  sink.report({"DDP901", e.span, file.path, msg, {}, "", {}, {}, {}});
 }
 
 // ---------------------------------------------------------------------------
@@ -484,14 +484,14 @@ bool Frontend::add_file(const std::string& path, bool reported) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (reported) {
-      impl_->sink.report({"DDP901", {}, path, fmt::format("cannot read file: {}", std::strerror(errno)), {}, "", {}});
+      impl_->sink.report({"DDP901", {}, path, fmt::format("cannot read file: {}", std::strerror(errno)), {}, "", {}, {}, {}});
     }
     return false;
   }
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) {
-    if (reported) impl_->sink.report({"DDP901", {}, path, "read error", {}, "", {}});
+    if (reported) impl_->sink.report({"DDP901", {}, path, "read error", {}, "", {}, {}, {}});
     return false;
   }
   return impl_->parse(path, ss.str(), reported);
