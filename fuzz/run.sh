@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_lint fuzz_fix fuzz_torchscript)
+# fuzz_torchscript is opt-in (name it): LibTorch 1.13's own unpickler is slow on corrupt
+# debug records (minutes per input under ASan), which would fail a bounded CI run.
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_lint fuzz_fix)
 if ! command -v clang++-14 >/dev/null; then
   echo "fuzz: clang++-14 not found (apt-get install clang-14 libclang-rt-14-dev); skipped"
   exit 0
@@ -33,6 +35,8 @@ for t in "${targets[@]}"; do
   seeds=$seed
   leaks=1
   unit_timeout=10
+  rss=2048
+  fork=()
   if [ "$t" = fuzz_torchscript ]; then
     if [ ! -f "$plugin" ]; then echo "fuzz: $t skipped: no $plugin (LibTorch not found when build/ was configured)"; continue; fi
     if [ -z "$python" ]; then echo "fuzz: $t skipped: no Python with torch for the seed archives"; continue; fi
@@ -43,12 +47,16 @@ for t in "${targets[@]}"; do
     # LibTorch 1.13's unpickler allocates (and zero-fills) whatever length a corrupted
     # debug_pkl record claims before reading it: slow, not a crash, and not ddplint's code.
     unit_timeout=60
+    # Each load keeps some of LibTorch's state (~3 MB per input under ASan): jobs in
+    # child processes (-fork) restart before that adds up.
+    rss=4096
+    fork=(-fork=1 -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=0)
     export DDPLINT_TORCHSCRIPT_PLUGIN=$plugin
   fi
   mkdir -p "build-fuzz/corpus/$t"
   echo "fuzz: $t for ${seconds}s"
   if ! ASAN_OPTIONS=detect_leaks=$leaks ./build-fuzz/fuzz/$t "build-fuzz/corpus/$t" "$seeds" -max_total_time="$seconds" \
-      -timeout=$unit_timeout -rss_limit_mb=2048 -max_len=65536 -artifact_prefix="build-fuzz/crashes/$t-" \
+      "${fork[@]}" -timeout=$unit_timeout -rss_limit_mb=$rss -max_len=65536 -artifact_prefix="build-fuzz/crashes/$t-" \
       -print_final_stats=1 > "build-fuzz/$t.log" 2>&1; then
     echo "fuzz: $t FAILED; see build-fuzz/$t.log and build-fuzz/crashes/"
     tail -30 "build-fuzz/$t.log"
