@@ -4,6 +4,7 @@
 // plugin was not built (no LibTorch) or no Python has torch.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -153,6 +154,18 @@ TEST(TorchScript, ArchivesThatCannotBeAnalysedAreDDP901) {
     // The other input is still linted (and clean).
     EXPECT_NE(r.out.find("in 2 files checked"), std::string::npos) << r.out;
   }
+}
+
+TEST(TorchScript, CorruptDebugRecordsAreRefusedNotUnpickled) {
+  if (ddplint::torchscript::plugin_path().empty()) GTEST_SKIP() << "the TorchScript plugin was not built";
+  // Found by fuzz_torchscript: a debug_pkl string length of gigabytes, which LibTorch's
+  // unpickler allocates and zero-fills before noticing (~20 s and GBs of memory).
+  auto start = std::chrono::steady_clock::now();
+  auto r = run("check " + testdata("fuzz-regressions/torchscript/corrupt-debug-pkl.pt"));
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("debug information (*.debug_pkl) is corrupt"), std::string::npos) << r.out;
+  EXPECT_LT(seconds, 10.0);
 }
 
 TEST(TorchScript, PythonRunsNeverLoadLibTorch) {

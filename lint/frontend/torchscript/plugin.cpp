@@ -14,6 +14,7 @@
 // GetAttr nodes, which carry no range, at the attribute expression in their consumer's
 // text; nodes with neither at their enclosing If/Loop. An inlined copy of forward is
 // used only to recognise traced archives (their "source" is a recorded Python stack).
+#include <caffe2/serialize/inline_container.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -78,6 +79,11 @@ class Lowering {
     }
     auto t1 = std::chrono::steady_clock::now();
     result_.load_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    if (!debug_info_sane()) {
+      debug_ok_ = false;
+      fail("the archive's debug information (*.debug_pkl) is corrupt: LibTorch would allocate what its lengths "
+           "claim; findings below have no source locations");
+    }
     if (!module.find_method("forward")) {
       fail("the archive's module has no forward method");
       return;
@@ -130,6 +136,72 @@ class Lowering {
     d.path = archive_;
     d.message = message;
     result_.diagnostics.push_back(std::move(d));
+  }
+
+  /// LibTorch unpickles debug records lazily and trusts their length fields (a corrupt
+  /// one makes it allocate and zero gigabytes). Every *.debug_pkl is walked first, opcode
+  /// by opcode, checking that each length fits in the record; an opcode outside what
+  /// torch's pickler writes counts as corrupt too.
+  bool debug_info_sane() {
+    try {
+      caffe2::serialize::PyTorchStreamReader reader(archive_);
+      for (const std::string& name : reader.getAllRecords()) {
+        if (name.size() < 10 || name.compare(name.size() - 10, 10, ".debug_pkl") != 0) continue;
+        auto [data, size] = reader.getRecord(name);
+        if (!pickle_sane(static_cast<const uint8_t*>(data.get()), size)) return false;
+      }
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  static bool pickle_sane(const uint8_t* p, size_t n) {
+    size_t i = 0;
+    auto take = [&](size_t k) { return i + k <= n ? (i += k, true) : false; };
+    auto u32 = [&](size_t at) {
+      return static_cast<size_t>(p[at]) | static_cast<size_t>(p[at + 1]) << 8 | static_cast<size_t>(p[at + 2]) << 16 |
+             static_cast<size_t>(p[at + 3]) << 24;
+    };
+    while (i < n) {
+      uint8_t op = p[i++];
+      switch (op) {
+        case 0x80: if (!take(1)) return false; break;                       // PROTO
+        case '(': case ')': case ']': case '}': case 't': case 'l': case 'a': case 'e': case 'u': case 's':
+        case 0x85: case 0x86: case 0x87: case 0x88: case 0x89: case 'N': case 'R': case 'b': case 'Q': case '0':
+          break;                                                              // no argument
+        case '.': return true;                                                // STOP
+        case 'K': case 'q': case 'h': if (!take(1)) return false; break;    // BININT1, BINPUT, BINGET
+        case 'M': if (!take(2)) return false; break;                         // BININT2
+        case 'J': case 'r': case 'j': if (!take(4)) return false; break;    // BININT, LONG_BINPUT/GET
+        case 'G': if (!take(8)) return false; break;                         // BINFLOAT
+        case 0x8a: {                                                          // LONG1
+          if (!take(1)) return false;
+          if (!take(p[i - 1])) return false;
+          break;
+        }
+        case 'X': case 'B': {                                                 // BINUNICODE, BINBYTES
+          if (!take(4)) return false;
+          if (!take(u32(i - 4))) return false;
+          break;
+        }
+        case 0x8c: case 'C': {                                                // SHORT_BINUNICODE/BYTES
+          if (!take(1)) return false;
+          if (!take(p[i - 1])) return false;
+          break;
+        }
+        case 'c': {                                                           // GLOBAL: two lines
+          for (int line = 0; line < 2; ++line) {
+            while (i < n && p[i] != '\n') ++i;
+            if (!take(1)) return false;
+          }
+          break;
+        }
+        default:
+          return false;
+      }
+    }
+    return false;  // no STOP
   }
 
   // ---- classes ------------------------------------------------------------
@@ -325,6 +397,7 @@ class Lowering {
   }
 
   std::optional<Location> find_location(const jit::Node* n) {
+    if (!debug_ok_) return std::nullopt;
     try {
       if (auto cs = n->callstack()) {
         auto entries = (*cs)->vec();
@@ -398,14 +471,19 @@ class Lowering {
   /// A traced archive's "source" is the Python stack at trace time, not code. The first
   /// node with a source decides; calls are followed into their callees (a traced
   /// forward may only call submodules, whose nodes carry the text).
-  static bool is_traced(const jit::Graph& g, int depth) {
+  bool is_traced(const jit::Graph& g, int depth) {
+    if (!debug_ok_) return false;
+    return traced(g, depth);
+  }
+
+  static bool traced(const jit::Graph& g, int depth) {
     static const std::regex frame(R"(^[^\n]+\(\d+\): [\w<>]+\n)");
     for (const jit::Node* n : g.nodes()) {
       try {
         if (n->kind() == c10::prim::CallMethod && depth < 8) {
           if (auto cls = n->inputs()[0]->type()->cast<c10::ClassType>()) {
             if (auto* fn = cls->findMethod(n->s(c10::attr::name))) {
-              if (auto* gf = dynamic_cast<jit::GraphFunction*>(fn)) return is_traced(*gf->graph(), depth + 1);
+              if (auto* gf = dynamic_cast<jit::GraphFunction*>(fn)) return traced(*gf->graph(), depth + 1);
             }
           }
           continue;
@@ -682,6 +760,7 @@ class Lowering {
   std::unordered_map<const jit::Value*, ir::Value*> values_;
   std::unordered_map<const jit::Node*, std::optional<Location>> locations_;
   std::map<std::tuple<int, std::string, std::string>, std::optional<ir::Span>> assignments_;
+  bool debug_ok_ = true;
 };
 
 }  // namespace
