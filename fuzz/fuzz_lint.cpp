@@ -4,9 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "fuzz/analyse.h"
 #include "lint/frontend/python/frontend.h"
-#include "passes/participation.h"
-#include "passes/registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ddplint;
@@ -17,24 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fe.add_source("fuzz.py", std::string(reinterpret_cast<const char*>(data), size));
     fe.lower();
   }
-  std::vector<passes::Participation> parts;
-  for (const auto& c : program.classes) {
-    auto p = passes::analyze_participation(program, *c);
-    if (p.analyzed) parts.push_back(std::move(p));
-  }
-  passes::ContextIndex context;
-  for (const auto& p : parts) context.add(p);
-  auto calls = passes::find_ddp_calls(program);
-  auto conversions = passes::find_layout_conversions(program);
-  passes::ProgramRuleContext pctx{program, parts, context, calls, conversions, sink};
-  for (const auto& rule : passes::rule_table()) {
-    if (rule.run_program) rule.run_program(pctx);
-  }
-  for (const auto& p : parts) {
-    passes::RuleContext ctx{program, p, sink, context, nullptr};
-    for (const auto& rule : passes::rule_table()) {
-      if (rule.run) rule.run(ctx);
-    }
-  }
+  fuzz::analyse_and_run_rules(program, sink);
   return 0;
 }

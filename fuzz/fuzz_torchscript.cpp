@@ -10,10 +10,8 @@
 #include <fstream>
 #include <string>
 
+#include "fuzz/analyse.h"
 #include "lint/frontend/torchscript/archive.h"
-#include "passes/ddp_calls.h"
-#include "passes/participation.h"
-#include "passes/registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ddplint;
@@ -25,25 +23,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ir::Program program;
   DiagnosticSink sink;
   torchscript::load_archives({path}, {}, program, sink);
-  std::vector<passes::Participation> parts;
-  for (const auto& c : program.classes) {
-    if (!c->analyse_as_root) continue;
-    auto p = passes::analyze_participation(program, *c);
-    if (p.analyzed) parts.push_back(std::move(p));
-  }
-  passes::ContextIndex context;
-  for (const auto& p : parts) context.add(p);
-  auto calls = passes::find_ddp_calls(program);
-  auto conversions = passes::find_layout_conversions(program);
-  passes::ProgramRuleContext pctx{program, parts, context, calls, conversions, sink};
-  for (const auto& rule : passes::rule_table()) {
-    if (rule.run_program) rule.run_program(pctx);
-  }
-  for (const auto& p : parts) {
-    passes::RuleContext ctx{program, p, sink, context, nullptr};
-    for (const auto& rule : passes::rule_table()) {
-      if (rule.run) rule.run(ctx);
-    }
-  }
+  fuzz::analyse_and_run_rules(program, sink);
   return 0;
 }
