@@ -8,7 +8,7 @@ GRAMMAR_VERSION=0.23.6
 GRAMMAR_SHA256=aab5b860d93dbf84b37fed532f7dacc0468ede5387d0c74911d68f964287662a
 PACKAGES="cmake g++ ninja-build ccache pkg-config libtree-sitter-dev libcli11-dev libfmt-dev
   nlohmann-json3-dev libtomlplusplus-dev libgtest-dev ca-certificates pre-commit git clang-14 libclang-rt-14-dev
-  python3-torch libtorch-dev"
+  python3-torch libtorch-dev zlib1g-dev"
 # python3-torch: Debian's torch 1.13 for /usr/bin/python3, which `ddplint verify` and its
 # gloo tests run with, and which writes the TorchScript test archives. libtorch-dev: the
 # LibTorch headers and TorchConfig.cmake the TorchScript plugin builds against (only

@@ -168,6 +168,15 @@ TEST(TorchScript, CorruptDebugRecordsAreRefusedNotUnpickled) {
   EXPECT_LT(seconds, 10.0);
 }
 
+TEST(TorchScript, CorruptRecordsNeverReachLibTorch) {
+  if (ddplint::torchscript::plugin_path().empty()) GTEST_SKIP() << "the TorchScript plugin was not built";
+  // Found by fuzz_torchscript: a changed byte in a code record made LibTorch's type
+  // parser SEGV inside torch::jit::load. The zip's CRCs catch it before.
+  auto r = run("check " + testdata("fuzz-regressions/torchscript/corrupt-code-record.pt"));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("a corrupt archive (rgbd/data.pkl: CRC mismatch)"), std::string::npos) << r.out;
+}
+
 TEST(TorchScript, PythonRunsNeverLoadLibTorch) {
   REQUIRE_ARCHIVES();
   // The dynamic loader's trace names every library a process maps.

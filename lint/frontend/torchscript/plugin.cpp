@@ -15,6 +15,7 @@
 // text; nodes with neither at their enclosing If/Loop. An inlined copy of forward is
 // used only to recognise traced archives (their "source" is a recorded Python stack).
 #include <caffe2/serialize/inline_container.h>
+#include <zlib.h>
 #include <torch/script.h>
 
 #include <algorithm>
@@ -70,6 +71,14 @@ class Lowering {
 
   void run() {
     auto t0 = std::chrono::steady_clock::now();
+    // LibTorch's loader trusts the archive: a corrupted code record can crash its parser
+    // (a SEGV in ScriptTypeParser, found by fuzz_torchscript). The zip's own checksums
+    // catch corruption first; tensor data records are not read (their bytes cannot
+    // crash a parser, and they are most of the file).
+    if (std::string bad = zip_integrity_error(archive_); !bad.empty()) {
+      fail("a corrupt archive (" + bad + "); LibTorch is not asked to read it");
+      return;
+    }
     jit::Module module;
     try {
       module = jit::load(archive_);
@@ -136,6 +145,62 @@ class Lowering {
     d.path = archive_;
     d.message = message;
     result_.diagnostics.push_back(std::move(d));
+  }
+
+  /// The first zip record (other than tensor data) whose CRC-32 does not match its
+  /// central directory entry, as "name: CRC mismatch"; "" when all match or the file is
+  /// no zip LibTorch could open anyway (it then says why itself).
+  static std::string zip_integrity_error(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    in.seekg(0, std::ios::end);
+    const uint64_t size = static_cast<uint64_t>(in.tellg());
+    auto read = [&](uint64_t at, size_t n, std::string& out) {
+      if (at > size || n > size - at) return false;
+      out.resize(n);
+      in.seekg(static_cast<std::streamoff>(at));
+      return static_cast<bool>(in.read(out.data(), static_cast<std::streamsize>(n)));
+    };
+    auto u16 = [](const std::string& b, size_t at) {
+      return static_cast<uint32_t>(static_cast<uint8_t>(b[at])) | static_cast<uint32_t>(static_cast<uint8_t>(b[at + 1])) << 8;
+    };
+    auto u32 = [&](const std::string& b, size_t at) { return u16(b, at) | u16(b, at + 2) << 16; };
+    auto u64 = [&](const std::string& b, size_t at) { return u32(b, at) | static_cast<uint64_t>(u32(b, at + 4)) << 32; };
+    std::string tail;
+    uint64_t tail_at = size > 65557 ? size - 65557 : 0;
+    if (!read(tail_at, static_cast<size_t>(size - tail_at), tail)) return "";
+    size_t eocd = tail.rfind(std::string("PK\x05\x06", 4));
+    if (eocd == std::string::npos || eocd + 22 > tail.size()) return "";
+    uint64_t cd_size = u32(tail, eocd + 12), cd_offset = u32(tail, eocd + 16);
+    if (cd_offset == 0xFFFFFFFFu || cd_size == 0xFFFFFFFFu) {  // zip64: the locator sits just before
+      if (eocd < 20 || tail.compare(eocd - 20, 4, std::string("PK\x06\x07", 4)) != 0) return "";
+      std::string z;
+      if (!read(u64(tail, eocd - 20 + 8), 56, z) || z.compare(0, 4, std::string("PK\x06\x06", 4)) != 0) return "";
+      cd_size = u64(z, 40);
+      cd_offset = u64(z, 48);
+    }
+    std::string cd;
+    if (cd_size > (64u << 20) || !read(cd_offset, static_cast<size_t>(cd_size), cd)) return "";
+    for (size_t at = 0; at + 46 <= cd.size() && cd.compare(at, 4, std::string("PK\x01\x02", 4)) == 0;) {
+      uint32_t method = u16(cd, at + 10), crc = u32(cd, at + 16);
+      uint64_t comp = u32(cd, at + 20), local = u32(cd, at + 42);
+      size_t name_len = u16(cd, at + 28), extra_len = u16(cd, at + 30), comment_len = u16(cd, at + 32);
+      if (at + 46 + name_len > cd.size()) return "the central directory is truncated";
+      std::string name = cd.substr(at + 46, name_len);
+      at += 46 + name_len + extra_len + comment_len;
+      bool data = name.find("/data/") != std::string::npos;
+      if (data || method != 0 || comp == 0xFFFFFFFFu || local == 0xFFFFFFFFu || comp > (256u << 20)) continue;
+      std::string header, body;
+      if (!read(local, 30, header) || header.compare(0, 4, std::string("PK\x03\x04", 4)) != 0) {
+        return name + ": no local header where the directory says";
+      }
+      if (!read(local + 30 + u16(header, 26) + u16(header, 28), static_cast<size_t>(comp), body)) {
+        return name + ": truncated";
+      }
+      uLong got = crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
+      if (got != crc) return name + ": CRC mismatch";
+    }
+    return "";
   }
 
   /// LibTorch unpickles debug records lazily and trusts their length fields (a corrupt
