@@ -388,9 +388,13 @@ std::optional<std::pair<const Unit*, TSNode>> Frontend::Impl::method_node(const 
   if (depth > 16) return std::nullopt;
   auto def = index.find_class(cls);
   if (!def) return std::nullopt;
-  Syntax syn(program.files[static_cast<size_t>(def->unit->file)].text, def->unit->file);
-  for (TSNode m : class_methods(def->node)) {
-    if (syn.text(Syntax::field(m, "name")) == name) return std::make_pair(def->unit, m);
+  auto [memo, fresh] = methods_of.try_emplace(std::make_pair(def->node.tree, ts_node_start_byte(def->node)));
+  if (fresh) {
+    Syntax syn(program.files[static_cast<size_t>(def->unit->file)].text, def->unit->file);
+    for (TSNode m : class_methods(def->node)) memo->second.emplace_back(syn.text(Syntax::field(m, "name")), m);
+  }
+  for (const auto& [method, m] : memo->second) {
+    if (method == name) return std::make_pair(def->unit, m);
   }
   auto it = classes.find(def->qualified);
   if (it == classes.end()) return std::nullopt;
