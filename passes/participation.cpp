@@ -18,7 +18,53 @@ using ir::Block;
 using ir::Node;
 using ir::Value;
 
-using Deps = std::map<std::string, Dep>;
+/// Parameter path -> how it reaches a value, in path order. Values are copied far
+/// more often than changed (every SSA value, argument and return holds one), so copies
+/// share one map and a change first takes a private copy (copy on write).
+class Deps {
+ public:
+  using Map = std::map<std::string, Dep>;
+  using iterator = Map::iterator;
+  using const_iterator = Map::const_iterator;
+
+  const_iterator begin() const { return map().begin(); }
+  const_iterator end() const { return map().end(); }
+  const_iterator find(const std::string& p) const { return map().find(p); }
+  size_t count(const std::string& p) const { return map().count(p); }
+  size_t size() const { return map().size(); }
+  bool empty() const { return !m_ || m_->empty(); }
+
+  // Changes: the map is made private first. Iterators that may write go to it too.
+  iterator begin() { return m_ ? own().begin() : empty_map().begin(); }
+  iterator end() { return m_ ? own().end() : empty_map().end(); }
+  iterator find(const std::string& p) { return m_ ? own().find(p) : empty_map().end(); }
+  Dep& operator[](const std::string& p) { return own()[p]; }
+  template <class... A>
+  std::pair<iterator, bool> emplace(A&&... a) {
+    return own().emplace(std::forward<A>(a)...);
+  }
+  void clear() { m_.reset(); }
+  /// Takes `other`'s entries when this holds none (sharing its map).
+  bool adopt_if_empty(const Deps& other) {
+    if (!empty()) return false;
+    m_ = other.m_;
+    return true;
+  }
+
+ private:
+  // Read-only, never written through: the iterators of an unset Deps point here.
+  static Map& empty_map() {
+    static Map m;
+    return m;
+  }
+  const Map& map() const { return m_ ? *m_ : empty_map(); }
+  Map& own() {
+    if (!m_) m_ = std::make_shared<Map>();
+    else if (m_.use_count() > 1) m_ = std::make_shared<Map>(*m_);
+    return *m_;
+  }
+  std::shared_ptr<Map> m_;
+};
 
 constexpr int kMaxCallDepth = 24;
 constexpr int kMaxCalls = 20000;
@@ -87,6 +133,7 @@ AbsVal constant(ir::Constant c) {
 }
 
 void add_deps(Deps& into, const Deps& from) {
+  if (into.adopt_if_empty(from)) return;
   for (const auto& [p, d] : from) {
     auto it = into.find(p);
     if (it == into.end()) {

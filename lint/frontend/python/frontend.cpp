@@ -70,6 +70,38 @@ TSNode first_error(TSNode root) {
   return have ? found : root;
 }
 
+/// What tree_depth looks for in a node type.
+enum class NodeRole : uint8_t { kOther, kComment, kSimpleStatement, kClass, kFunction, kAssignment };
+
+NodeRole node_role(const char* type) {
+  if (std::strcmp(type, "comment") == 0) return NodeRole::kComment;
+  if (std::strstr(type, "statement") && std::strcmp(type, "if_statement") != 0 &&
+      std::strcmp(type, "for_statement") != 0 && std::strcmp(type, "while_statement") != 0 &&
+      std::strcmp(type, "with_statement") != 0 && std::strcmp(type, "try_statement") != 0 &&
+      std::strcmp(type, "match_statement") != 0) {
+    return NodeRole::kSimpleStatement;  // when the node is named
+  }
+  if (std::strcmp(type, "class_definition") == 0) return NodeRole::kClass;
+  if (std::strcmp(type, "function_definition") == 0) return NodeRole::kFunction;
+  if (std::strcmp(type, "assignment") == 0 || std::strcmp(type, "augmented_assignment") == 0) {
+    return NodeRole::kAssignment;
+  }
+  return NodeRole::kOther;
+}
+
+/// node_role of a node, by its symbol from a table made once (the type's name is the
+/// symbol's name).
+NodeRole node_role(TSNode n) {
+  static const std::vector<NodeRole> roles = [] {
+    const TSLanguage* lang = tree_sitter_python();
+    std::vector<NodeRole> r(ts_language_symbol_count(lang));
+    for (TSSymbol sym = 0; sym < r.size(); ++sym) r[sym] = node_role(ts_language_symbol_name(lang, sym));
+    return r;
+  }();
+  TSSymbol sym = ts_node_symbol(n);
+  return sym < roles.size() ? roles[sym] : node_role(ts_node_type(n));
+}
+
 /// Walks the tree once, without recursion: its depth (stops counting past `limit`),
 /// its comments, where multi-line simple statements start, and its assignments to
 /// attributes.
@@ -87,26 +119,23 @@ uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest, ir::SourceFile
   uint32_t depth = 0, max_depth = 0;
   for (;;) {
     TSNode cur = ts_tree_cursor_current_node(&c);
-    const char* type = ts_node_type(cur);
+    const NodeRole role = node_role(cur);
     const Where here = where[depth];
     Where inner = here;
-    if (std::strcmp(type, "comment") == 0) {
+    if (role == NodeRole::kComment) {
       uint32_t b = ts_node_start_byte(cur), e = ts_node_end_byte(cur);
       file.comments.push_back({ts_node_start_point(cur).row + 1, b, file.text.substr(b, e - b)});
-    } else if (ts_node_is_named(cur) && std::strstr(type, "statement") && std::strcmp(type, "if_statement") != 0 &&
-               std::strcmp(type, "for_statement") != 0 && std::strcmp(type, "while_statement") != 0 &&
-               std::strcmp(type, "with_statement") != 0 && std::strcmp(type, "try_statement") != 0 &&
-               std::strcmp(type, "match_statement") != 0) {
+    } else if (role == NodeRole::kSimpleStatement && ts_node_is_named(cur)) {
       uint32_t first = ts_node_start_point(cur).row + 1, last = ts_node_end_point(cur).row + 1;
       for (uint32_t l = first + 1; l <= last; ++l) file.statement_start.emplace(l, first);
-    } else if (std::strcmp(type, "class_definition") == 0) {
+    } else if (role == NodeRole::kClass) {
       inner.scope = kClassBody;
-    } else if (std::strcmp(type, "function_definition") == 0) {
+    } else if (role == NodeRole::kFunction) {
       TSNode name = Syntax::field(cur, "name");
       inner.in_init = !ts_node_is_null(name) && ts_node_end_byte(name) - ts_node_start_byte(name) == 8 &&
                       file.text.compare(ts_node_start_byte(name), 8, "__init__") == 0;
       inner.scope = here.scope == kFree ? kFree : kMethod;
-    } else if (std::strcmp(type, "assignment") == 0 || std::strcmp(type, "augmented_assignment") == 0) {
+    } else if (role == NodeRole::kAssignment) {
       if (Syntax::is(Syntax::field(cur, "left"), "attribute")) {
         assignments.push_back({cur, here.scope == kMethod, here.in_init});
       }
@@ -388,9 +417,13 @@ std::optional<std::pair<const Unit*, TSNode>> Frontend::Impl::method_node(const 
   if (depth > 16) return std::nullopt;
   auto def = index.find_class(cls);
   if (!def) return std::nullopt;
-  Syntax syn(program.files[static_cast<size_t>(def->unit->file)].text, def->unit->file);
-  for (TSNode m : class_methods(def->node)) {
-    if (syn.text(Syntax::field(m, "name")) == name) return std::make_pair(def->unit, m);
+  auto [memo, fresh] = methods_of.try_emplace(std::make_pair(def->node.tree, ts_node_start_byte(def->node)));
+  if (fresh) {
+    Syntax syn(program.files[static_cast<size_t>(def->unit->file)].text, def->unit->file);
+    for (TSNode m : class_methods(def->node)) memo->second.emplace_back(syn.text(Syntax::field(m, "name")), m);
+  }
+  for (const auto& [method, m] : memo->second) {
+    if (method == name) return std::make_pair(def->unit, m);
   }
   auto it = classes.find(def->qualified);
   if (it == classes.end()) return std::nullopt;

@@ -56,6 +56,9 @@ struct Frontend::Impl {
   /// The method definition node of `name` in class `c` or its project bases.
   std::optional<std::pair<const Unit*, TSNode>> method_node(const std::string& cls, const std::string& name,
                                                             int depth = 0) const;
+  /// A class definition's methods with their names, in order (method_node's memo).
+  /// Keyed by the definition's tree and start byte.
+  mutable std::map<std::pair<const TSTree*, uint32_t>, std::vector<std::pair<std::string, TSNode>>> methods_of;
 
   // module_facts.cpp
   void collect_facts(ir::ClassInfo& info, const Unit& u, TSNode class_node);

@@ -1,6 +1,7 @@
 // Small helpers over tree-sitter nodes, shared by the Python frontend's parts.
 #pragma once
 
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -31,10 +32,25 @@ class Syntax {
     const char* t = ts_node_type(n);
     return t[0] == type[0] && std::strcmp(t, type) == 0;  // most tests fail on the first letter
   }
-  static TSNode field(TSNode n, const char* name) { return ts_node_child_by_field_id(n, field_id(name)); }
+  static TSNode field(TSNode n, const char* name) { return ts_node_child_by_field_id(n, cached_field_id(name)); }
   /// The grammar's id of a field name (0 when it has none), without tree-sitter's
   /// linear search over the names.
   static TSFieldId field_id(std::string_view name);
+  /// field_id, remembered by the name's address (callers pass literals); a hit is
+  /// confirmed against the grammar's spelling, so any string is safe.
+  static TSFieldId cached_field_id(const char* name) {
+    struct Slot {
+      const char* key = nullptr;
+      const char* spelling = nullptr;  ///< the grammar's
+      TSFieldId id = 0;
+    };
+    thread_local Slot slots[64];
+    Slot& s = slots[(reinterpret_cast<uintptr_t>(name) >> 2) & 63];
+    if (s.key == name && std::strcmp(s.spelling, name) == 0) return s.id;
+    TSFieldId id = field_id(name);
+    if (id) s = {name, ts_language_field_name_for_id(tree_sitter_python(), id), id};
+    return id;
+  }
   /// Named children without comments.
   static std::vector<TSNode> children(TSNode n) {
     std::vector<TSNode> out;
