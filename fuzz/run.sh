@@ -47,10 +47,12 @@ for t in "${targets[@]}"; do
     # LibTorch 1.13's unpickler allocates (and zero-fills) whatever length a corrupted
     # debug_pkl record claims before reading it: slow, not a crash, and not ddplint's code.
     unit_timeout=60
-    # Each load keeps some of LibTorch's state (~3 MB per input under ASan): jobs in
-    # child processes (-fork) restart before that adds up.
+    # Each load keeps some of LibTorch's state (~3 MB per input under ASan): jobs run in
+    # child processes (-fork), and a job that grows past the limit that way is restarted
+    # rather than reported (-ignore_ooms); one input's huge allocation still fails it
+    # (-malloc_limit_mb).
     rss=4096
-    fork=(-fork=1 -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=0)
+    fork=(-fork=1 -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=1 -malloc_limit_mb=2048)
     export DDPLINT_TORCHSCRIPT_PLUGIN=$plugin
   fi
   mkdir -p "build-fuzz/corpus/$t"
