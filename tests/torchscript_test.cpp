@@ -175,6 +175,10 @@ TEST(TorchScript, CorruptRecordsNeverReachLibTorch) {
   auto r = run("check " + testdata("fuzz-regressions/torchscript/corrupt-code-record.pt"));
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("a corrupt archive (rgbd/data.pkl: CRC mismatch)"), std::string::npos) << r.out;
+  // The same parser crash through a record the directory marks as deflated.
+  r = run("check " + testdata("fuzz-regressions/torchscript/corrupt-deflated-record.pt"));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("___torch_mangle_1.py: CRC mismatch"), std::string::npos) << r.out;
 }
 
 TEST(TorchScript, PythonRunsNeverLoadLibTorch) {

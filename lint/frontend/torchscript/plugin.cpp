@@ -183,19 +183,34 @@ class Lowering {
     if (cd_size > (64u << 20) || !read(cd_offset, static_cast<size_t>(cd_size), cd)) return "";
     for (size_t at = 0; at + 46 <= cd.size() && cd.compare(at, 4, std::string("PK\x01\x02", 4)) == 0;) {
       uint32_t method = u16(cd, at + 10), crc = u32(cd, at + 16);
-      uint64_t comp = u32(cd, at + 20), local = u32(cd, at + 42);
+      uint64_t comp = u32(cd, at + 20), plain = u32(cd, at + 24), local = u32(cd, at + 42);
       size_t name_len = u16(cd, at + 28), extra_len = u16(cd, at + 30), comment_len = u16(cd, at + 32);
       if (at + 46 + name_len > cd.size()) return "the central directory is truncated";
       std::string name = cd.substr(at + 46, name_len);
       at += 46 + name_len + extra_len + comment_len;
       bool data = name.find("/data/") != std::string::npos;
-      if (data || method != 0 || comp == 0xFFFFFFFFu || local == 0xFFFFFFFFu || comp > (256u << 20)) continue;
+      if (data || comp == 0xFFFFFFFFu || local == 0xFFFFFFFFu || comp > (64u << 20) || plain > (64u << 20)) continue;
+      if (method != 0 && method != 8) return name + ": compressed with method " + std::to_string(method);
       std::string header, body;
       if (!read(local, 30, header) || header.compare(0, 4, std::string("PK\x03\x04", 4)) != 0) {
         return name + ": no local header where the directory says";
       }
       if (!read(local + 30 + u16(header, 26) + u16(header, 28), static_cast<size_t>(comp), body)) {
         return name + ": truncated";
+      }
+      if (method == 8) {  // deflated (torch writes records stored, other zip tools may not)
+        std::string out(static_cast<size_t>(plain), '\0');
+        z_stream z{};
+        if (inflateInit2(&z, -MAX_WBITS) != Z_OK) return name + ": cannot inflate";
+        z.next_in = reinterpret_cast<Bytef*>(body.data());
+        z.avail_in = static_cast<uInt>(body.size());
+        z.next_out = reinterpret_cast<Bytef*>(out.data());
+        z.avail_out = static_cast<uInt>(out.size());
+        int rc = inflate(&z, Z_FINISH);
+        bool whole = rc == Z_STREAM_END && z.total_out == plain;
+        inflateEnd(&z);
+        if (!whole) return name + ": corrupt deflate stream";
+        body = std::move(out);
       }
       uLong got = crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
       if (got != crc) return name + ": CRC mismatch";
