@@ -194,6 +194,16 @@ TEST(TorchScript, CorruptRecordsNeverReachLibTorch) {
   EXPECT_NE(r.out.find("___torch_mangle_1.py: CRC mismatch"), std::string::npos) << r.out;
 }
 
+TEST(TorchScript, ImpossibleAllocationsAreDDP901) {
+  if (ddplint::torchscript::plugin_path().empty()) GTEST_SKIP() << "the TorchScript plugin was not built";
+  // From fuzz_torchscript: LibTorch asks for 27 GB while reading it; std::bad_alloc is
+  // caught like any load error (under ASan, whose operator new aborts instead, it stops
+  // the fuzzer: this test is where the input lives).
+  auto r = run("check " + testdata("fuzz-regressions/torchscript/huge-allocation.pt"));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("DDP901"), std::string::npos) << r.out;
+}
+
 TEST(TorchScript, PythonRunsNeverLoadLibTorch) {
   REQUIRE_ARCHIVES();
   // The dynamic loader's trace names every library a process maps.
