@@ -192,6 +192,10 @@ TEST(TorchScript, CorruptRecordsNeverReachLibTorch) {
   r = run("check " + testdata("fuzz-regressions/torchscript/corrupt-deflated-record.pt"));
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("___torch_mangle_1.py: CRC mismatch"), std::string::npos) << r.out;
+  // And through a zip directory that points past the end of the file.
+  r = run("check " + testdata("fuzz-regressions/torchscript/damaged-directory.pt"));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("a corrupt archive (its zip directory lies outside the file)"), std::string::npos) << r.out;
 }
 
 TEST(TorchScript, ImpossibleAllocationsAreDDP901) {

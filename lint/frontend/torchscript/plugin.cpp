@@ -171,17 +171,23 @@ class Lowering {
     if (!read(tail_at, static_cast<size_t>(size - tail_at), tail)) return "";
     size_t eocd = tail.rfind(std::string("PK\x05\x06", 4));
     if (eocd == std::string::npos || eocd + 22 > tail.size()) return "";
-    uint64_t cd_size = u32(tail, eocd + 12), cd_offset = u32(tail, eocd + 16);
+    uint64_t entries = u16(tail, eocd + 10), cd_size = u32(tail, eocd + 12), cd_offset = u32(tail, eocd + 16);
     if (cd_offset == 0xFFFFFFFFu || cd_size == 0xFFFFFFFFu) {  // zip64: the locator sits just before
       if (eocd < 20 || tail.compare(eocd - 20, 4, std::string("PK\x06\x07", 4)) != 0) return "";
       std::string z;
       if (!read(u64(tail, eocd - 20 + 8), 56, z) || z.compare(0, 4, std::string("PK\x06\x06", 4)) != 0) return "";
+      entries = u64(z, 32);
       cd_size = u64(z, 40);
       cd_offset = u64(z, 48);
     }
+    // From here on the file claims to be a zip: a directory that cannot be walked is a
+    // damaged archive, not something to hand to LibTorch.
     std::string cd;
-    if (cd_size > (64u << 20) || !read(cd_offset, static_cast<size_t>(cd_size), cd)) return "";
-    for (size_t at = 0; at + 46 <= cd.size() && cd.compare(at, 4, std::string("PK\x01\x02", 4)) == 0;) {
+    if (cd_size > (64u << 20) || !read(cd_offset, static_cast<size_t>(cd_size), cd)) {
+      return "its zip directory lies outside the file";
+    }
+    uint64_t seen = 0;
+    for (size_t at = 0; at + 46 <= cd.size() && cd.compare(at, 4, std::string("PK\x01\x02", 4)) == 0; ++seen) {
       uint32_t method = u16(cd, at + 10), crc = u32(cd, at + 16);
       uint64_t comp = u32(cd, at + 20), plain = u32(cd, at + 24), local = u32(cd, at + 42);
       size_t name_len = u16(cd, at + 28), extra_len = u16(cd, at + 30), comment_len = u16(cd, at + 32);
@@ -215,6 +221,7 @@ class Lowering {
       uLong got = crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()));
       if (got != crc) return name + ": CRC mismatch";
     }
+    if (seen != entries) return "its zip directory lists " + std::to_string(seen) + " of " + std::to_string(entries) + " records";
     return "";
   }
 
