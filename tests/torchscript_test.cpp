@@ -196,6 +196,10 @@ TEST(TorchScript, CorruptRecordsNeverReachLibTorch) {
   r = run("check " + testdata("fuzz-regressions/torchscript/damaged-directory.pt"));
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.out.find("a corrupt archive (its zip directory lies outside the file)"), std::string::npos) << r.out;
+  // An end-record signature too close to the end: the real end record is an earlier one.
+  r = run("check " + testdata("fuzz-regressions/torchscript/truncated-end-record.pt"));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("a corrupt archive"), std::string::npos) << r.out;
 }
 
 TEST(TorchScript, ImpossibleAllocationsAreDDP901) {

@@ -169,8 +169,12 @@ class Lowering {
     std::string tail;
     uint64_t tail_at = size > 65557 ? size - 65557 : 0;
     if (!read(tail_at, static_cast<size_t>(size - tail_at), tail)) return "";
+    // The last end record with room for its 22 bytes, as miniz looks for it.
     size_t eocd = tail.rfind(std::string("PK\x05\x06", 4));
-    if (eocd == std::string::npos || eocd + 22 > tail.size()) return "";
+    while (eocd != std::string::npos && eocd + 22 > tail.size()) {
+      eocd = eocd == 0 ? std::string::npos : tail.rfind(std::string("PK\x05\x06", 4), eocd - 1);
+    }
+    if (eocd == std::string::npos) return "";
     uint64_t entries = u16(tail, eocd + 10), cd_size = u32(tail, eocd + 12), cd_offset = u32(tail, eocd + 16);
     if (cd_offset == 0xFFFFFFFFu || cd_size == 0xFFFFFFFFu) {  // zip64: the locator sits just before
       if (eocd < 20 || tail.compare(eocd - 20, 4, std::string("PK\x06\x07", 4)) != 0) return "";
