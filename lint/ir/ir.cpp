@@ -109,6 +109,14 @@ std::string_view SourceFile::line_text(uint32_t line) const {
   return s;
 }
 
+void SourceFile::set_text(std::string t) {
+  text = std::move(t);
+  line_starts.assign(1, 0);
+  for (uint32_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') line_starts.push_back(i + 1);
+  }
+}
+
 std::pair<uint32_t, uint32_t> SourceFile::position(uint32_t offset) const {
   auto it = std::upper_bound(line_starts.begin(), line_starts.end(), offset);
   uint32_t line = static_cast<uint32_t>(it - line_starts.begin());

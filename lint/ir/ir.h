@@ -291,6 +291,8 @@ struct SourceFile {
   /// that changed or is missing): a note every diagnostic here gets.
   std::string stale_note;
 
+  /// Sets `text` and the line starts that position() and line_text() use.
+  void set_text(std::string t);
   std::string_view line_text(uint32_t line) const;
   /// 1-based (line, column) of a byte offset.
   std::pair<uint32_t, uint32_t> position(uint32_t offset) const;

@@ -240,11 +240,7 @@ Prepared prepare_source(const std::string& path, std::string text, bool reported
   ir::SourceFile& f = p.file;
   f.path = path;
   f.reported = reported;
-  f.text = std::move(text);
-  f.line_starts.push_back(0);
-  for (uint32_t i = 0; i < f.text.size(); ++i) {
-    if (f.text[i] == '\n') f.line_starts.push_back(i + 1);
-  }
+  f.set_text(std::move(text));
   f.module_name = module_name_for(path, p.is_package, &p.root_dir);
   p.has_file = true;
   TSTree* tree = ts_parser_parse_string(parser, nullptr, f.text.data(), static_cast<uint32_t>(f.text.size()));

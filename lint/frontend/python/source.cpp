@@ -121,7 +121,7 @@ std::vector<std::string> discover_sources(const std::vector<std::string>& paths,
     std::error_code ec;
     auto st = fs::status(p, ec);
     if (ec || !fs::exists(st)) {
-      sink.report({"DDP901", {}, raw, "no such file or directory", {}, "", {}});
+      sink.report({"DDP901", {}, raw, "no such file or directory", {}, "", {}, {}, {}});
       continue;
     }
     if (!fs::is_directory(st)) {
@@ -159,7 +159,7 @@ std::vector<std::string> discover_sources(const std::vector<std::string>& paths,
       }
       it.increment(ec);
     }
-    if (ec) sink.report({"DDP901", {}, raw, fmt::format("cannot list directory: {}", ec.message()), {}, "", {}});
+    if (ec) sink.report({"DDP901", {}, raw, fmt::format("cannot list directory: {}", ec.message()), {}, "", {}, {}, {}});
     std::sort(found.begin(), found.end());
     out.insert(out.end(), found.begin(), found.end());
   }

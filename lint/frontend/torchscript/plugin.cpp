@@ -12,8 +12,8 @@
 // ddplint's iterate-over-range loop, CallFunction gets its callee's name. Each node is
 // placed at the source it was compiled from (SourceRange::findSourceRangeThatGenerated);
 // GetAttr nodes, which carry no range, at the attribute expression in their consumer's
-// text; nodes with neither at their enclosing If/Loop. An inlined copy of forward is
-// used only to recognise traced archives (their "source" is a recorded Python stack).
+// text; nodes with neither at their enclosing If/Loop. Traced archives are recognised
+// by their "source", a recorded Python stack, found by following forward's calls.
 #include <caffe2/serialize/inline_container.h>
 #include <zlib.h>
 #include <torch/script.h>
@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -58,10 +59,9 @@ std::string short_type_name(const c10::ClassTypePtr& type) {
 
 struct Location {
   std::string file;
-  size_t line = 0, col = 0, length = 0;  // line 1-based, col 0-based
-  std::string text;                       // the range's text in the archived source
-  std::string source_text;                // the archived source it lies in
-  size_t source_first_line = 1;
+  size_t line = 0, col = 0;              // line 1-based, col 0-based
+  std::string text;                      // the range's text (first line) in the archived source
+  std::shared_ptr<jit::Source> source;   // the archived source it lies in
 };
 
 class Lowering {
@@ -108,16 +108,8 @@ class Lowering {
       fail(fmt::format("cannot read forward: {}", first_line(error_text(e))));
       return;
     }
-    auto lap = [&, t = std::chrono::steady_clock::now()](const char* what) mutable {
-      auto now = std::chrono::steady_clock::now();
-      result_.info.push_back(fmt::format("{}: {} {:.1f} ms", archive_, what,
-                                         std::chrono::duration<double, std::milli>(now - t).count()));
-      t = now;
-    };
-    lap("traced check");
     archive_file_ = add_file(archive_, "");
     build_classes(module, "");
-    lap("module facts");
     for (auto& [cls, m] : instances_) {
       // torch.nn's own leaf modules (Conv2d, BatchNorm2d, Linear, ...) use all their
       // parameters when called: the analysis takes a call of a class without methods
@@ -130,9 +122,7 @@ class Lowering {
       }
       if (!builtin_leaf) lower_methods(*cls, m);
     }
-    lap("methods");
     finish_spans();
-    lap("spans");
     result_.lower_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count();
   }
 
@@ -314,7 +304,6 @@ class Lowering {
       if (p.name == "weight") describe_layout(m, p.value, a);
       cls->attrs.push_back(a);
       seen.insert(p.name);
-      params_.emplace(path.empty() ? p.name : path + "." + p.name, p.value);
     }
     for (const auto& b : m.named_buffers(/*recurse=*/false)) {
       ir::AttrFact a;
@@ -411,11 +400,7 @@ class Lowering {
     fs::path rel = fs::path(path).lexically_relative(fs::current_path(ec));
     f.path = !ec && !rel.empty() && *rel.begin() != ".." && fs::path(path).is_absolute() ? rel.string() : path;
     f.module_name = path;
-    f.text = text;
-    f.line_starts.push_back(0);
-    for (uint32_t i = 0; i < f.text.size(); ++i) {
-      if (f.text[i] == '\n') f.line_starts.push_back(i + 1);
-    }
+    f.set_text(text);
     program_.files.push_back(std::move(f));
     return static_cast<int>(program_.files.size()) - 1;
   }
@@ -437,11 +422,13 @@ class Lowering {
     int index = it->second;
     if (index >= 0 && matches(program_.files[static_cast<size_t>(index)], loc)) return index;
     // Not on disk, or changed since the archive was saved: the archived text, at its lines.
-    std::string key = path + "\n" + std::to_string(loc.source_first_line) + "\n" + std::to_string(loc.source_text.size());
+    // One archived copy per archived source (sources are shared between nodes).
+    std::string key = path + "\n" + std::to_string(reinterpret_cast<uintptr_t>(loc.source.get()));
     auto a = archived_.find(key);
     if (a != archived_.end()) return a->second;
-    std::string text(loc.source_first_line > 0 ? loc.source_first_line - 1 : 0, '\n');
-    text += loc.source_text;
+    size_t first_line = loc.source->starting_line_no();
+    std::string text(first_line > 0 ? first_line - 1 : 0, '\n');
+    text += loc.source->text_str().str();
     int archived = add_file(path, text);
     program_.files[static_cast<size_t>(archived)].stale_note =
         index >= 0 ? fmt::format("the archive {} is stale: {} changed since it was saved; this location is in the "
@@ -472,15 +459,12 @@ class Lowering {
     if (loc.file.empty() || loc.line == 0) return std::nullopt;
     loc.text = orig->text().str();
     loc.text = loc.text.substr(0, loc.text.find('\n'));
-    loc.length = loc.text.size();
-    loc.source_text = orig->source()->text_str().str();
-    loc.source_first_line = orig->source()->starting_line_no();
+    loc.source = orig->source();
     return loc;
   }
 
-  /// The user's location of a node: the outermost call site of inlined code, else its
-  /// own. Memoized by node: instances of one module type share its graphs, and the
-  /// lookup unpickles debug information.
+  /// Where a node was compiled from. Memoized by node: instances of one module type
+  /// share its graphs, and the lookup unpickles debug information.
   std::optional<Location> user_location(const jit::Node* n) {
     auto it = locations_.find(n);
     if (it != locations_.end()) return it->second;
@@ -490,12 +474,6 @@ class Lowering {
   std::optional<Location> find_location(const jit::Node* n) {
     if (!debug_ok_) return std::nullopt;
     try {
-      if (auto cs = n->callstack()) {
-        auto entries = (*cs)->vec();
-        if (!entries.empty()) {
-          if (auto l = location_of(std::get<1>(entries.front()))) return l;
-        }
-      }
       return location_of(n->sourceRange());
     } catch (const std::exception&) {  // debug info is unpickled lazily: corrupt here, not at load
       return std::nullopt;
@@ -533,7 +511,6 @@ class Lowering {
           while (stop < l->text.size() && (word(l->text[stop]) || l->text[stop] == '.')) ++stop;
           Location out = *l;
           out.col = l->col + start;
-          out.length = stop - start;
           out.text = l->text.substr(start, stop - start);
           return out;
         }
@@ -550,7 +527,7 @@ class Lowering {
     const ir::SourceFile& f = program_.files[static_cast<size_t>(s.file)];
     if (loc.line > f.line_starts.size()) return {};
     s.begin = f.line_starts[loc.line - 1] + static_cast<uint32_t>(loc.col);
-    s.end = std::min<uint32_t>(static_cast<uint32_t>(f.text.size()), s.begin + static_cast<uint32_t>(loc.length));
+    s.end = std::min<uint32_t>(static_cast<uint32_t>(f.text.size()), s.begin + static_cast<uint32_t>(loc.text.size()));
     s.line = s.end_line = static_cast<uint32_t>(loc.line);
     s.col = static_cast<uint32_t>(loc.col) + 1;
     s.end_col = s.col + (s.end - s.begin);
@@ -845,7 +822,6 @@ class Lowering {
   ir::ClassInfo* root_ = nullptr;
   std::vector<std::pair<ir::ClassInfo*, jit::Module>> instances_;
   std::unordered_map<const jit::Value*, std::string> functions_;  // function constants -> qualified name
-  std::map<std::string, at::Tensor> params_;
   std::map<std::string, int> files_;     // path -> file index (-1: not on disk)
   std::map<std::string, int> archived_;  // archived sources used instead
   std::unordered_map<const jit::Value*, ir::Value*> values_;
