@@ -6,7 +6,7 @@
 #include <string>
 
 #include "lint/diag/diagnostic.h"
-#include <tree_sitter/api.h>
+#include "lint/frontend/python/tree.h"
 
 #include "lint/ir/ir.h"
 
@@ -22,6 +22,6 @@ std::optional<Edit> set_keyword(const ir::Program& program, int file_index, cons
 bool parses_cleanly(const std::string& text);
 
 /// The syntax tree of `program.files[file]`, parsed once per run and cached.
-const TSTree* syntax_tree(const ir::Program& program, int file);
+const frontend::python::SyntaxTree* syntax_tree(const ir::Program& program, int file);
 
 }  // namespace ddplint::fixers

@@ -307,7 +307,7 @@ struct Program {
   std::map<std::string, Span> globals;
   /// Syntax trees the fix builders parsed, per file index (opaque here; see
   /// fixers::syntax_tree). Rules run one at a time, so no lock.
-  mutable std::map<int, std::shared_ptr<void>> syntax_cache;
+  mutable std::map<int, std::shared_ptr<const void>> syntax_cache;
 
   /// Lookups build their tables on first use after the program grew: call each once
   /// before sharing the program between threads.

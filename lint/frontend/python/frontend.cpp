@@ -43,14 +43,15 @@ std::string module_name_for(const std::string& path, bool& is_package, std::stri
   return out;
 }
 
-/// The first ERROR or MISSING node, without recursion (inputs may nest deeply).
+/// The first ERROR or MISSING node of tree-sitter's tree, without recursion (inputs
+/// may nest deeply).
 TSNode first_error(TSNode root) {
   TSTreeCursor c = ts_tree_cursor_new(root);
   TSNode found{};
   bool have = false;
   for (;;) {
     TSNode n = ts_tree_cursor_current_node(&c);
-    if (Syntax::is(n, "ERROR") || ts_node_is_missing(n)) {
+    if (std::strcmp(ts_node_type(n), "ERROR") == 0 || ts_node_is_missing(n)) {
       found = n;
       have = true;
       break;
@@ -70,7 +71,20 @@ TSNode first_error(TSNode root) {
   return have ? found : root;
 }
 
-/// What tree_depth looks for in a node type.
+/// Where a node of tree-sitter's tree is, as a span of `file` (-1: none yet).
+ir::Span raw_span(TSNode n) {
+  ir::Span s;
+  s.begin = ts_node_start_byte(n);
+  s.end = ts_node_end_byte(n);
+  TSPoint a = ts_node_start_point(n), b = ts_node_end_point(n);
+  s.line = a.row + 1;
+  s.col = a.column + 1;
+  s.end_line = b.row + 1;
+  s.end_col = b.column + 1;
+  return s;
+}
+
+/// What scan_tree looks for in a node type.
 enum class NodeRole : uint8_t { kOther, kComment, kSimpleStatement, kClass, kFunction, kAssignment };
 
 NodeRole node_role(const char* type) {
@@ -91,80 +105,65 @@ NodeRole node_role(const char* type) {
 
 /// node_role of a node, by its symbol from a table made once (the type's name is the
 /// symbol's name).
-NodeRole node_role(TSNode n) {
+NodeRole node_role(SyntaxNode n) {
   static const std::vector<NodeRole> roles = [] {
     const TSLanguage* lang = tree_sitter_python();
     std::vector<NodeRole> r(ts_language_symbol_count(lang));
     for (TSSymbol sym = 0; sym < r.size(); ++sym) r[sym] = node_role(ts_language_symbol_name(lang, sym));
     return r;
   }();
-  TSSymbol sym = ts_node_symbol(n);
-  return sym < roles.size() ? roles[sym] : node_role(ts_node_type(n));
+  TSSymbol sym = n.symbol();
+  return sym < roles.size() ? roles[sym] : node_role(n.type());
 }
 
-/// Walks the tree once, without recursion: its depth (stops counting past `limit`),
-/// its comments, where multi-line simple statements start, and its assignments to
-/// attributes.
-uint32_t tree_depth(TSNode root, uint32_t limit, TSNode& deepest, ir::SourceFile& file,
-                    std::vector<AttrAssignment>& assignments) {
-  // Where the nodes at each depth sit: at module level (or in a def there), in a class
-  // body, or in a method (a def in a class body, and anything nested in one).
+/// One pass over the flat tree, in document order: its comments, where multi-line
+/// simple statements start, and its assignments to attributes.
+void scan_tree(const SyntaxTree& tree, ir::SourceFile& file, std::vector<AttrAssignment>& assignments) {
+  // Where a node's children sit: at module level (or in a def there), in a class body,
+  // or in a method (a def in a class body, and anything nested in one).
   enum Scope : uint8_t { kFree, kClassBody, kMethod };
   struct Where {
     Scope scope = kFree;
     bool in_init = false;
   };
-  std::vector<Where> where(1);
-  TSTreeCursor c = ts_tree_cursor_new(root);
-  uint32_t depth = 0, max_depth = 0;
-  for (;;) {
-    TSNode cur = ts_tree_cursor_current_node(&c);
-    const NodeRole role = node_role(cur);
-    const Where here = where[depth];
-    Where inner = here;
-    if (role == NodeRole::kComment) {
-      uint32_t b = ts_node_start_byte(cur), e = ts_node_end_byte(cur);
-      file.comments.push_back({ts_node_start_point(cur).row + 1, b, file.text.substr(b, e - b)});
-    } else if (role == NodeRole::kSimpleStatement && ts_node_is_named(cur)) {
-      uint32_t first = ts_node_start_point(cur).row + 1, last = ts_node_end_point(cur).row + 1;
-      for (uint32_t l = first + 1; l <= last; ++l) file.statement_start.emplace(l, first);
-    } else if (role == NodeRole::kClass) {
-      inner.scope = kClassBody;
-    } else if (role == NodeRole::kFunction) {
-      TSNode name = Syntax::field(cur, "name");
-      inner.in_init = !ts_node_is_null(name) && ts_node_end_byte(name) - ts_node_start_byte(name) == 8 &&
-                      file.text.compare(ts_node_start_byte(name), 8, "__init__") == 0;
-      inner.scope = here.scope == kFree ? kFree : kMethod;
-    } else if (role == NodeRole::kAssignment) {
-      if (Syntax::is(Syntax::field(cur, "left"), "attribute")) {
-        assignments.push_back({cur, here.scope == kMethod, here.in_init});
-      }
-    }
-    if (depth > max_depth) {
-      max_depth = depth;
-      deepest = cur;
-      if (max_depth > limit) break;
-    }
-    if (ts_tree_cursor_goto_first_child(&c)) {
-      ++depth;
-      if (where.size() <= depth) where.resize(depth + 1);
-      where[depth] = inner;
-      continue;
-    }
-    bool moved = false;
-    while (!moved) {
-      if (ts_tree_cursor_goto_next_sibling(&c)) {
-        moved = true;
-      } else if (ts_tree_cursor_goto_parent(&c)) {
-        --depth;
-      } else {
+  std::vector<Where> inner_of(tree.size());
+  for (uint32_t id = 0; id < tree.size(); ++id) {
+    SyntaxNode cur(&tree, id);
+    const uint32_t parent = tree.entry(id).parent;
+    const Where here = parent == SyntaxTree::kNone ? Where{} : inner_of[parent];
+    Where& inner = inner_of[id];
+    inner = here;
+    switch (node_role(cur)) {
+      case NodeRole::kComment: {
+        uint32_t b = cur.start_byte(), e = cur.end_byte();
+        file.comments.push_back({cur.start_point().row + 1, b, file.text.substr(b, e - b)});
         break;
       }
+      case NodeRole::kSimpleStatement:
+        if (cur.is_named()) {
+          uint32_t first = cur.start_point().row + 1, last = cur.end_point().row + 1;
+          for (uint32_t l = first + 1; l <= last; ++l) file.statement_start.emplace(l, first);
+        }
+        break;
+      case NodeRole::kClass:
+        inner.scope = kClassBody;
+        break;
+      case NodeRole::kFunction: {
+        SyntaxNode name = Syntax::field(cur, "name");
+        inner.in_init = !name.is_null() && name.end_byte() - name.start_byte() == 8 &&
+                        file.text.compare(name.start_byte(), 8, "__init__") == 0;
+        inner.scope = here.scope == kFree ? kFree : kMethod;
+        break;
+      }
+      case NodeRole::kAssignment:
+        if (Syntax::is(Syntax::field(cur, "left"), "attribute")) {
+          assignments.push_back({cur, here.scope == kMethod, here.in_init});
+        }
+        break;
+      case NodeRole::kOther:
+        break;
     }
-    if (!moved) break;
   }
-  ts_tree_cursor_delete(&c);
-  return max_depth;
 }
 
 // CPython itself rejects much shallower nesting (200 parentheses, 100 indents).
@@ -185,16 +184,16 @@ TSFieldId Syntax::field_id(std::string_view name) {
   return it == ids.end() ? 0 : it->second;
 }
 
-TSNode unwrap_decorated(TSNode n) {
+SyntaxNode unwrap_decorated(SyntaxNode n) {
   if (Syntax::is(n, "decorated_definition")) return Syntax::field(n, "definition");
   return n;
 }
 
-std::vector<TSNode> class_methods(TSNode class_node) {
-  std::vector<TSNode> out;
-  TSNode body = Syntax::field(class_node, "body");
-  for (TSNode st : Syntax::children(body)) {
-    TSNode d = unwrap_decorated(st);
+std::vector<SyntaxNode> class_methods(SyntaxNode class_node) {
+  std::vector<SyntaxNode> out;
+  SyntaxNode body = Syntax::field(class_node, "body");
+  for (SyntaxNode st : Syntax::children(body)) {
+    SyntaxNode d = unwrap_decorated(st);
     if (Syntax::is(d, "function_definition")) out.push_back(d);
   }
   return out;
@@ -209,8 +208,7 @@ Frontend::Impl::~Impl() {
   // The trees outlive the frontend: fix builders read them (Program::syntax_cache).
   for (auto& u : units) {
     if (!u->tree) continue;
-    std::shared_ptr<void> held(u->tree, [](void* t) { ts_tree_delete(static_cast<TSTree*>(t)); });
-    program.syntax_cache[u->file] = held;
+    program.syntax_cache[u->file] = u->tree;
   }
   ts_parser_delete(parser);
 }
@@ -247,21 +245,21 @@ Prepared prepare_source(const std::string& path, std::string text, bool reported
   if (!tree) return fail(std::nullopt, "the parser gave up on this file");
   TSNode root = ts_tree_root_node(tree);
   if (ts_node_has_error(root)) {
-    Syntax syn(f.text, -1);
     TSNode err = first_error(root);
     std::string what = ts_node_is_missing(err) ? fmt::format("missing `{}`", ts_node_type(err)) : "invalid syntax";
-    ir::Span at = syn.span(err);
+    ir::Span at = raw_span(err);
     ts_tree_delete(tree);
     return fail(at, fmt::format("syntax error: {}; this file was not linted", what));
   }
   TSNode deepest{};
-  if (tree_depth(root, kMaxTreeDepth, deepest, f, p.attr_assignments) > kMaxTreeDepth) {
-    Syntax syn(f.text, -1);
-    ir::Span at = syn.span(deepest);
+  p.tree = SyntaxTree::flatten(root, kMaxTreeDepth, &deepest);
+  if (!p.tree) {
+    ir::Span at = raw_span(deepest);
     ts_tree_delete(tree);
     return fail(at, fmt::format("syntax nested more than {} levels deep; this file was not linted", kMaxTreeDepth));
   }
-  p.tree = tree;
+  ts_tree_delete(tree);  // the flat tree is all the frontend reads from here on
+  scan_tree(*p.tree, f, p.attr_assignments);
   return p;
 }
 
@@ -305,17 +303,17 @@ void Frontend::Impl::index_unit(Unit& u) {
   u.globals.clear();
   const std::string& text = program.files[static_cast<size_t>(u.file)].text;
   Syntax syn(text, u.file);
-  TSNode root = ts_tree_root_node(u.tree);
+  SyntaxNode root = u.tree->root();
   // The package a relative import starts from.
   std::string package = u.import_name.empty() ? u.module_name : u.import_name;
   if (!u.is_package) {
     auto dot = package.rfind('.');
     package = dot == std::string::npos ? "" : package.substr(0, dot);
   }
-  auto relative = [&](TSNode rel) {
+  auto relative = [&](SyntaxNode rel) {
     std::string base = package;
     std::string prefix, name;
-    for (TSNode ch : Syntax::children(rel)) {
+    for (SyntaxNode ch : Syntax::children(rel)) {
       if (Syntax::is(ch, "import_prefix")) prefix = syn.text(ch);
       if (Syntax::is(ch, "dotted_name")) name = syn.text(ch);
     }
@@ -327,14 +325,14 @@ void Frontend::Impl::index_unit(Unit& u) {
     return base.empty() ? name : base + "." + name;
   };
 
-  for (TSNode st : Syntax::children(root)) {
-    TSNode d = unwrap_decorated(st);
+  for (SyntaxNode st : Syntax::children(root)) {
+    SyntaxNode d = unwrap_decorated(st);
     if (Syntax::is(d, "class_definition")) {
       u.classes[syn.text(Syntax::field(d, "name"))] = d;
     } else if (Syntax::is(d, "function_definition")) {
       u.functions[syn.text(Syntax::field(d, "name"))] = d;
     } else if (Syntax::is(st, "import_statement")) {
-      for (TSNode n : Syntax::fields(st, "name")) {
+      for (SyntaxNode n : Syntax::fields(st, "name")) {
         if (Syntax::is(n, "aliased_import")) {
           u.imports[syn.text(Syntax::field(n, "alias"))] = syn.text(Syntax::field(n, "name"));
         } else {
@@ -344,9 +342,9 @@ void Frontend::Impl::index_unit(Unit& u) {
         }
       }
     } else if (Syntax::is(st, "import_from_statement")) {
-      TSNode mod = Syntax::field(st, "module_name");
+      SyntaxNode mod = Syntax::field(st, "module_name");
       std::string base = Syntax::is(mod, "relative_import") ? relative(mod) : syn.text(mod);
-      for (TSNode n : Syntax::fields(st, "name")) {
+      for (SyntaxNode n : Syntax::fields(st, "name")) {
         std::string name, alias;
         if (Syntax::is(n, "aliased_import")) {
           name = syn.text(Syntax::field(n, "name"));
@@ -359,8 +357,8 @@ void Frontend::Impl::index_unit(Unit& u) {
     } else if (Syntax::is(st, "expression_statement")) {
       auto kids = Syntax::children(st);
       if (kids.size() == 1 && Syntax::is(kids[0], "assignment")) {
-        TSNode left = Syntax::field(kids[0], "left"), right = Syntax::field(kids[0], "right");
-        if (Syntax::is(left, "identifier") && !ts_node_is_null(right)) u.globals[syn.text(left)] = right;
+        SyntaxNode left = Syntax::field(kids[0], "left"), right = Syntax::field(kids[0], "right");
+        if (Syntax::is(left, "identifier") && !right.is_null()) u.globals[syn.text(left)] = right;
       }
     }
   }
@@ -376,8 +374,8 @@ bool Frontend::Impl::is_module_class(const std::string& q) {
   Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
   bool yes = false;
   bool unresolved_base = false;
-  TSNode supers = Syntax::field(def->node, "superclasses");
-  for (TSNode b : Syntax::children(supers)) {
+  SyntaxNode supers = Syntax::field(def->node, "superclasses");
+  for (SyntaxNode b : Syntax::children(supers)) {
     if (Syntax::is(b, "keyword_argument")) continue;
     std::string bq = index.qualify(u, syn.dotted(b));
     if (bq == "torch.nn.Module" || is_torch_nn_module_name(bq)) yes = true;
@@ -387,7 +385,7 @@ bool Frontend::Impl::is_module_class(const std::string& q) {
   // A class deriving from something ddplint cannot see (a third-party block) is a
   // module when it defines forward.
   if (!yes && unresolved_base) {
-    for (TSNode m : class_methods(def->node)) {
+    for (SyntaxNode m : class_methods(def->node)) {
       if (syn.text(Syntax::field(m, "name")) == "forward") yes = true;
     }
   }
@@ -407,16 +405,16 @@ const ir::AttrFact* Frontend::Impl::find_attr(const ir::ClassInfo* c, const std:
   return nullptr;
 }
 
-std::optional<std::pair<const Unit*, TSNode>> Frontend::Impl::method_node(const std::string& cls,
+std::optional<std::pair<const Unit*, SyntaxNode>> Frontend::Impl::method_node(const std::string& cls,
                                                                           const std::string& name,
                                                                           int depth) const {
   if (depth > 16) return std::nullopt;
   auto def = index.find_class(cls);
   if (!def) return std::nullopt;
-  auto [memo, fresh] = methods_of.try_emplace(std::make_pair(def->node.tree, ts_node_start_byte(def->node)));
+  auto [memo, fresh] = methods_of.try_emplace(std::make_pair(def->node.tree(), def->node.start_byte()));
   if (fresh) {
     Syntax syn(program.files[static_cast<size_t>(def->unit->file)].text, def->unit->file);
-    for (TSNode m : class_methods(def->node)) memo->second.emplace_back(syn.text(Syntax::field(m, "name")), m);
+    for (SyntaxNode m : class_methods(def->node)) memo->second.emplace_back(syn.text(Syntax::field(m, "name")), m);
   }
   for (const auto& [method, m] : memo->second) {
     if (method == name) return std::make_pair(def->unit, m);
@@ -442,11 +440,11 @@ const ir::ClassInfo* Frontend::Impl::find_method_owner(const ir::ClassInfo* c, c
   return nullptr;
 }
 
-bool Frontend::Impl::mentions_ddp(const Unit& u, TSNode n) const {
+bool Frontend::Impl::mentions_ddp(const Unit& u, SyntaxNode n) const {
   // A cheap syntactic filter: the text names DistributedDataParallel, an alias of it,
   // or a memory format conversion.
   const std::string& text = program.files[static_cast<size_t>(u.file)].text;
-  std::string_view body(text.data() + ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
+  std::string_view body(text.data() + n.start_byte(), n.end_byte() - n.start_byte());
   if (body.find("DistributedDataParallel") != std::string_view::npos ||
       body.find("memory_format") != std::string_view::npos) {
     return true;
@@ -471,8 +469,8 @@ void Frontend::Impl::mark_external_assignments() {
     Syntax syn(text, u->file);
     for (const AttrAssignment& a : u->attr_assignments) {  // found by prepare_source's walk
       if (!a.in_method) continue;
-      TSNode l = Syntax::field(a.node, "left");
-      TSNode obj = Syntax::field(l, "object");
+      SyntaxNode l = Syntax::field(a.node, "left");
+      SyntaxNode obj = Syntax::field(l, "object");
       std::string d = syn.dotted(obj);
       // `self.encoder.flag = ...` or `m.flag = ...` (m from self.modules()); not
       // `self.flag` (the class's own) nor `args.flag` in a script.
@@ -654,7 +652,7 @@ void Frontend::lower() {
   struct Pending {
     ir::ClassInfo* info;
     const Unit* unit;
-    TSNode node;
+    SyntaxNode node;
   };
   std::vector<Pending> pending;
   for (auto& u : im.units) {
@@ -665,7 +663,7 @@ void Frontend::lower() {
         // A trainer class that wraps the model (`def setup(self): self.model = DDP(...)`):
         // its methods are lowered as functions, for the call-site rules.
         if (im.mentions_ddp(*u, node)) {
-          for (TSNode m : class_methods(node)) {
+          for (SyntaxNode m : class_methods(node)) {
             try {
               im.lower_function(*u, name + "." + syn.text(Syntax::field(m, "name")), m);
             } catch (const TooDeep& e) {
@@ -680,7 +678,7 @@ void Frontend::lower() {
       info->name = name;
       info->file = u->file;
       info->span = syn.span(Syntax::field(node, "name"));
-      for (TSNode b : Syntax::children(Syntax::field(node, "superclasses"))) {
+      for (SyntaxNode b : Syntax::children(Syntax::field(node, "superclasses"))) {
         if (Syntax::is(b, "keyword_argument")) continue;
         std::string bq = im.index.qualify(*u, syn.dotted(b));
         if (auto d = im.index.find_class(bq)) bq = d->qualified;

@@ -19,7 +19,7 @@ struct Prepared {
   bool reported = true;
   bool has_file = false;  ///< `file` holds the text (it passed the byte checks)
   ir::SourceFile file;
-  TSTree* tree = nullptr;  ///< null when the file cannot be linted
+  std::shared_ptr<const SyntaxTree> tree;  ///< null when the file cannot be linted
   std::string error;       ///< DDP901 message
   std::optional<ir::Span> error_span;
   bool is_package = false;
@@ -54,31 +54,31 @@ struct Frontend::Impl {
   const ir::AttrFact* find_attr(const ir::ClassInfo* c, const std::string& name, int depth = 0) const;
   const ir::ClassInfo* find_method_owner(const ir::ClassInfo* c, const std::string& name, int depth = 0) const;
   /// The method definition node of `name` in class `c` or its project bases.
-  std::optional<std::pair<const Unit*, TSNode>> method_node(const std::string& cls, const std::string& name,
+  std::optional<std::pair<const Unit*, SyntaxNode>> method_node(const std::string& cls, const std::string& name,
                                                             int depth = 0) const;
   /// A class definition's methods with their names, in order (method_node's memo).
   /// Keyed by the definition's tree and start byte.
-  mutable std::map<std::pair<const TSTree*, uint32_t>, std::vector<std::pair<std::string, TSNode>>> methods_of;
+  mutable std::map<std::pair<const SyntaxTree*, uint32_t>, std::vector<std::pair<std::string, SyntaxNode>>> methods_of;
 
   // module_facts.cpp
-  void collect_facts(ir::ClassInfo& info, const Unit& u, TSNode class_node);
+  void collect_facts(ir::ClassInfo& info, const Unit& u, SyntaxNode class_node);
   std::optional<ir::ModuleExpr> function_returns_module(const std::string& qualified);
   /// "torch.nn.Sequential" when the project class derives from a torch.nn container.
   std::string container_base(const std::string& qualified, int depth = 0);
 
   // lower.cpp
-  void lower_class_methods(ir::ClassInfo& info, const Unit& u, TSNode class_node);
-  void lower_function(const Unit& u, const std::string& name, TSNode fn);
+  void lower_class_methods(ir::ClassInfo& info, const Unit& u, SyntaxNode class_node);
+  void lower_function(const Unit& u, const std::string& name, SyntaxNode fn);
   void lower_module_body(const Unit& u);
 
   void report_syntax(const Unit& u, const TooDeep& e);
   void mark_external_assignments();
-  bool mentions_ddp(const Unit& u, TSNode n) const;
+  bool mentions_ddp(const Unit& u, SyntaxNode n) const;
   void load_imported_files();
 };
 
 /// `def` nodes of a class body, unwrapping decorators.
-std::vector<TSNode> class_methods(TSNode class_node);
-TSNode unwrap_decorated(TSNode n);
+std::vector<SyntaxNode> class_methods(SyntaxNode class_node);
+SyntaxNode unwrap_decorated(SyntaxNode n);
 
 }  // namespace ddplint::frontend::python

@@ -20,27 +20,27 @@ namespace ddplint::frontend::python {
 /// that checks the tree (prepare_source): later passes look these up instead of
 /// walking whole files again.
 struct AttrAssignment {
-  TSNode node{};           ///< the assignment or augmented_assignment; its left side is an attribute
+  SyntaxNode node{};           ///< the assignment or augmented_assignment; its left side is an attribute
   bool in_method = false;  ///< inside a def that sits in a class body (or nested in one)
   bool in_init = false;    ///< the innermost def around it is named __init__
 };
 
 struct Unit {
   int file = -1;
-  TSTree* tree = nullptr;
+  std::shared_ptr<const SyntaxTree> tree;
   std::string module_name;   ///< unique in the run; names its classes ("pkg.blocks")
   std::string import_name;   ///< when module_name had to be made unique: the name imports use
   bool is_package = false;  ///< an __init__.py
   std::string root_dir;     ///< the folder imports start from (first one up that is not a package)
   std::map<std::string, std::string> imports;  ///< local name -> qualified name
-  std::map<std::string, TSNode> classes, functions;
-  std::map<std::string, TSNode> globals;  ///< module-level `NAME = expr`: the expr
+  std::map<std::string, SyntaxNode> classes, functions;
+  std::map<std::string, SyntaxNode> globals;  ///< module-level `NAME = expr`: the expr
   std::vector<AttrAssignment> attr_assignments;  ///< in document order
 };
 
 struct Definition {
   const Unit* unit = nullptr;
-  TSNode node{};
+  SyntaxNode node{};
   std::string qualified;
 };
 

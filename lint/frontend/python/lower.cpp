@@ -61,11 +61,11 @@ class Lowerer {
   }
 
   /// Module-level statements (a training script's top level, `if __name__ == "__main__":`).
-  void lower_module(TSNode root) {
+  void lower_module(SyntaxNode root) {
     env_["$ret"] = constant(ir::NoneConst{}, syn_.span(root));
-    std::vector<TSNode> stmts;
-    for (TSNode st : Syntax::children(root)) {
-      TSNode d = unwrap_decorated(st);
+    std::vector<SyntaxNode> stmts;
+    for (SyntaxNode st : Syntax::children(root)) {
+      SyntaxNode d = unwrap_decorated(st);
       if (Syntax::is(d, "class_definition") || Syntax::is(d, "function_definition") ||
           Syntax::is(st, "import_statement") || Syntax::is(st, "import_from_statement") ||
           Syntax::is(st, "future_import_statement")) {
@@ -77,8 +77,8 @@ class Lowerer {
     g_.block()->add_return(env_["$ret"]);
   }
 
-  void lower(TSNode fn, std::vector<std::string>& param_names, std::vector<std::optional<ir::Constant>>& defaults) {
-    for (TSNode p : Syntax::children(Syntax::field(fn, "parameters"))) {
+  void lower(SyntaxNode fn, std::vector<std::string>& param_names, std::vector<std::optional<ir::Constant>>& defaults) {
+    for (SyntaxNode p : Syntax::children(Syntax::field(fn, "parameters"))) {
       std::string name;
       std::optional<ir::Constant> dflt;
       if (Syntax::is(p, "identifier")) name = syn_.text(p);
@@ -86,9 +86,9 @@ class Lowerer {
         name = syn_.text(Syntax::field(p, "name"));
         dflt = literal(Syntax::field(p, "value"));
       } else {
-        for (TSNode ch : Syntax::children(p)) {
+        for (SyntaxNode ch : Syntax::children(p)) {
           if (Syntax::is(ch, "identifier")) name = syn_.text(ch);
-          for (TSNode gch : Syntax::children(ch)) {
+          for (SyntaxNode gch : Syntax::children(ch)) {
             if (Syntax::is(gch, "identifier") && name.empty()) name = syn_.text(gch);
           }
         }
@@ -116,7 +116,7 @@ class Lowerer {
 
   // ---- helpers ---------------------------------------------------------------
 
-  Node* emit(const std::string& k, TSNode at, std::vector<Value*> inputs = {}, int outputs = 1) {
+  Node* emit(const std::string& k, SyntaxNode at, std::vector<Value*> inputs = {}, int outputs = 1) {
     if (g_.value_pool().size() > kMaxNodes) throw TooDeep{syn_.span(at), /*too_large=*/true};
     Node* n = cur_->append(k, syn_.span(at));
     if (!no_grad_stack_.empty()) n->grad_off = no_grad_stack_.back();
@@ -132,7 +132,7 @@ class Lowerer {
     return n->add_output();
   }
 
-  Value* opaque(TSNode at, const std::string& name = "") {
+  Value* opaque(SyntaxNode at, const std::string& name = "") {
     Node* n = emit(kind::Opaque, at);
     n->name = name;
     n->text = syn_.text(at).substr(0, 80);
@@ -182,7 +182,7 @@ class Lowerer {
   bool is_local(const std::string& name) const { return env_.count(name) > 0; }
 
   /// An import-rooted dotted name (`torch.cat`, `F.relu`, `random.random`), qualified.
-  std::string global_name(TSNode n) const {
+  std::string global_name(SyntaxNode n) const {
     std::string d = syn_.dotted(n);
     if (d.empty()) return "";
     std::string head = d.substr(0, d.find('.'));
@@ -192,30 +192,30 @@ class Lowerer {
 
   // ---- statements ---------------------------------------------------------
 
-  static bool contains_exit(TSNode n, bool loop_exits, int depth = 0) {
+  static bool contains_exit(SyntaxNode n, bool loop_exits, int depth = 0) {
     if (depth > kMaxDepth) return false;
     if (Syntax::is(n, "return_statement") || Syntax::is(n, "raise_statement")) return true;
     if (loop_exits && (Syntax::is(n, "continue_statement") || Syntax::is(n, "break_statement"))) return true;
     if (Syntax::is(n, "function_definition") || Syntax::is(n, "class_definition") || Syntax::is(n, "lambda")) return false;
     bool inner_loop = Syntax::is(n, "for_statement") || Syntax::is(n, "while_statement");
-    uint32_t c = ts_node_named_child_count(n);
+    uint32_t c = n.named_child_count();
     for (uint32_t i = 0; i < c; ++i) {
-      if (contains_exit(ts_node_named_child(n, i), loop_exits && !inner_loop, depth + 1)) return true;
+      if (contains_exit(n.named_child(i), loop_exits && !inner_loop, depth + 1)) return true;
     }
     return false;
   }
 
-  static std::vector<TSNode> concat(std::vector<TSNode> a, const std::vector<TSNode>& b, size_t from) {
+  static std::vector<SyntaxNode> concat(std::vector<SyntaxNode> a, const std::vector<SyntaxNode>& b, size_t from) {
     for (size_t i = from; i < b.size(); ++i) a.push_back(b[i]);
     return a;
   }
 
   /// Lowers stmts[i..]; returns how the path ends (None: it falls through).
-  Term lower_seq(const std::vector<TSNode>& stmts, size_t i) {
+  Term lower_seq(const std::vector<SyntaxNode>& stmts, size_t i) {
     if (++depth_ > kMaxDepth) throw TooDeep{stmts.empty() ? ir::Span{} : syn_.span(stmts[std::min(i, stmts.size() - 1)])};
     Term t = Term::None;
     for (; i < stmts.size(); ++i) {
-      TSNode st = stmts[i];
+      SyntaxNode st = stmts[i];
       if (Syntax::is(st, "if_statement")) {
         if (contains_exit(st, true)) {  // the rest runs only where the branches fall through
           t = lower_if(st, stmts, i + 1);
@@ -225,8 +225,8 @@ class Lowerer {
         lower_if(st, {}, 0);
         continue;
       }
-      if (Syntax::is(st, "with_statement") && region_ends_.count(ts_node_start_byte(st)) &&
-          !no_grad_stack_.empty() && no_grad_stack_.back()->span().begin == ts_node_start_byte(st)) {
+      if (Syntax::is(st, "with_statement") && region_ends_.count(st.start_byte()) &&
+          !no_grad_stack_.empty() && no_grad_stack_.back()->span().begin == st.start_byte()) {
         emit(kind::NoGradExit, st, {}, 0);
         no_grad_stack_.pop_back();
         continue;
@@ -237,10 +237,10 @@ class Lowerer {
         return w;
       }
       if (Syntax::is(st, "try_statement")) {
-        std::vector<TSNode> body = Syntax::children(Syntax::field(st, "body"));
-        for (TSNode ch : Syntax::children(st)) {
+        std::vector<SyntaxNode> body = Syntax::children(Syntax::field(st, "body"));
+        for (SyntaxNode ch : Syntax::children(st)) {
           if (Syntax::is(ch, "finally_clause")) {
-            for (TSNode f : Syntax::children(ch)) {
+            for (SyntaxNode f : Syntax::children(ch)) {
               if (Syntax::is(f, "block")) body = concat(body, Syntax::children(f), 0);
             }
           }
@@ -256,9 +256,9 @@ class Lowerer {
     return t;
   }
 
-  Term lower_stmt(TSNode st) {
+  Term lower_stmt(SyntaxNode st) {
     if (Syntax::is(st, "expression_statement")) {
-      for (TSNode e : Syntax::children(st)) lower_expr_stmt(e);
+      for (SyntaxNode e : Syntax::children(st)) lower_expr_stmt(e);
       return Term::None;
     }
     if (Syntax::is(st, "return_statement")) {
@@ -268,7 +268,7 @@ class Lowerer {
     }
     if (Syntax::is(st, "raise_statement")) {
       std::vector<Value*> in;
-      for (TSNode k : Syntax::children(st)) in.push_back(lower_expr(k));
+      for (SyntaxNode k : Syntax::children(st)) in.push_back(lower_expr(k));
       emit(kind::RaiseException, st, in, 0);
       return Term::Raise;
     }
@@ -293,20 +293,20 @@ class Lowerer {
       return Term::None;
     }
     if (Syntax::is(st, "decorated_definition")) {
-      TSNode d = unwrap_decorated(st);
+      SyntaxNode d = unwrap_decorated(st);
       env_[syn_.text(Syntax::field(d, "name"))] = opaque(st, "local definition");
     }
     // pass, assert, del, global, import, match: no data flow ddplint follows.
     return Term::None;
   }
 
-  void lower_expr_stmt(TSNode e) {
+  void lower_expr_stmt(SyntaxNode e) {
     if (Syntax::is(e, "assignment")) {
       lower_assignment(e);
     } else if (Syntax::is(e, "augmented_assignment")) {
       std::string op = syn_.text(Syntax::field(e, "operator"));
       op.pop_back();  // "+=" -> "+"
-      TSNode left = Syntax::field(e, "left");
+      SyntaxNode left = Syntax::field(e, "left");
       Value* rhs = lower_expr(Syntax::field(e, "right"));
       Value* cur = lower_expr(left);
       std::string k = binary_op(op);
@@ -318,13 +318,13 @@ class Lowerer {
     }
   }
 
-  void lower_assignment(TSNode e) {
-    TSNode right = Syntax::field(e, "right");
+  void lower_assignment(SyntaxNode e) {
+    SyntaxNode right = Syntax::field(e, "right");
     Value* v;
     if (Syntax::is(right, "assignment")) {  // a = b = v
       lower_assignment(right);
       v = lower_expr(Syntax::field(right, "left"));
-    } else if (ts_node_is_null(right)) {
+    } else if (right.is_null()) {
       return;  // a bare annotation: `x: int`
     } else {
       v = lower_expr(right);
@@ -332,7 +332,7 @@ class Lowerer {
     assign(Syntax::field(e, "left"), v);
   }
 
-  void assign(TSNode target, Value* v, const std::vector<std::optional<MType>>& types = {}) {
+  void assign(SyntaxNode target, Value* v, const std::vector<std::optional<MType>>& types = {}) {
     if (Syntax::is(target, "identifier")) {
       std::string name = syn_.text(target);
       env_[name] = v;
@@ -368,7 +368,7 @@ class Lowerer {
       return;
     }
     if (Syntax::is(target, "subscript")) {
-      TSNode base = Syntax::field(target, "value");
+      SyntaxNode base = Syntax::field(target, "value");
       Value* container = lower_expr(base);
       Value* key = lower_subscript_key(target);
       Node* n = emit(kind::SetItem, target, {container, key, v});
@@ -377,13 +377,13 @@ class Lowerer {
     }
   }
 
-  Term lower_if(TSNode st, const std::vector<TSNode>& rest, size_t rest_from) {
+  Term lower_if(SyntaxNode st, const std::vector<SyntaxNode>& rest, size_t rest_from) {
     auto alts = Syntax::fields(st, "alternative");
     return lower_if_chain(Syntax::field(st, "condition"), Syntax::field(st, "consequence"), st, alts, 0, rest, rest_from);
   }
 
-  Term lower_if_chain(TSNode cond_node, TSNode then_block, TSNode at, const std::vector<TSNode>& alts, size_t alt,
-                      const std::vector<TSNode>& rest, size_t rest_from) {
+  Term lower_if_chain(SyntaxNode cond_node, SyntaxNode then_block, SyntaxNode at, const std::vector<SyntaxNode>& alts, size_t alt,
+                      const std::vector<SyntaxNode>& rest, size_t rest_from) {
     Value* cond = lower_expr(cond_node);
     Node* n = emit(kind::If, at, {cond}, 0);
     n->text = syn_.text(cond_node).substr(0, 200);
@@ -402,7 +402,7 @@ class Lowerer {
     cur_ = else_b;
     Term t_else = Term::None;
     if (alt < alts.size()) {
-      TSNode a = alts[alt];
+      SyntaxNode a = alts[alt];
       if (Syntax::is(a, "elif_clause")) {
         t_else = lower_if_chain(Syntax::field(a, "condition"), Syntax::field(a, "consequence"), a, alts, alt + 1, rest,
                                 rest_from);
@@ -472,8 +472,8 @@ class Lowerer {
     return out;
   }
 
-  bool is_no_grad_context(TSNode item_value) const {
-    TSNode v = item_value;
+  bool is_no_grad_context(SyntaxNode item_value) const {
+    SyntaxNode v = item_value;
     if (Syntax::is(v, "as_pattern")) v = Syntax::children(v).empty() ? v : Syntax::children(v)[0];
     if (!Syntax::is(v, "call")) return false;
     std::string q = global_name(Syntax::field(v, "function"));
@@ -485,20 +485,20 @@ class Lowerer {
     return false;
   }
 
-  Term lower_with(TSNode st, const std::vector<TSNode>& rest, size_t rest_from) {
+  Term lower_with(SyntaxNode st, const std::vector<SyntaxNode>& rest, size_t rest_from) {
     bool no_grad = false;
     std::string no_grad_text;
-    for (TSNode clause : Syntax::children(st)) {
+    for (SyntaxNode clause : Syntax::children(st)) {
       if (!Syntax::is(clause, "with_clause")) continue;
-      for (TSNode item : Syntax::children(clause)) {
-        TSNode v = Syntax::field(item, "value");
+      for (SyntaxNode item : Syntax::children(clause)) {
+        SyntaxNode v = Syntax::field(item, "value");
         if (is_no_grad_context(v)) {
           no_grad = true;
           no_grad_text = syn_.text(v);
         } else if (Syntax::is(v, "as_pattern")) {
           auto k = Syntax::children(v);
           Value* ctx = k.empty() ? opaque(v) : lower_expr(k[0]);
-          for (TSNode ch : k) {
+          for (SyntaxNode ch : k) {
             if (Syntax::is(ch, "as_pattern_target")) {
               auto t = Syntax::children(ch);
               if (!t.empty()) assign(t[0], ctx);
@@ -518,7 +518,7 @@ class Lowerer {
     enter->text = no_grad_text;
     enter->name = no_grad_text;
     no_grad_stack_.push_back(enter);
-    region_ends_.insert(ts_node_start_byte(st));
+    region_ends_.insert(st.start_byte());
     auto seq = body;
     seq.push_back(st);
     return lower_seq(concat(seq, rest, rest_from), 0);
@@ -528,15 +528,15 @@ class Lowerer {
 
   /// Element types of `for target in iterable` when the iterable holds modules:
   /// one entry for a plain target, one per position for enumerate/zip/items.
-  std::vector<std::optional<MType>> element_types(TSNode iterable, Value* lowered) {
+  std::vector<std::optional<MType>> element_types(SyntaxNode iterable, Value* lowered) {
     if (auto t = mtype(lowered)) return {element_type(*t)};
     if (!Syntax::is(iterable, "call")) return {};
-    TSNode fn = Syntax::field(iterable, "function");
+    SyntaxNode fn = Syntax::field(iterable, "function");
     auto args = Syntax::children(Syntax::field(iterable, "arguments"));
     std::string q = global_name(fn);
     auto arg_type = [&](size_t i) -> std::optional<MType> {
       if (i >= args.size()) return std::nullopt;
-      auto it = arg_values_.find(ts_node_start_byte(args[i]));
+      auto it = arg_values_.find(args[i].start_byte());
       if (it == arg_values_.end()) return std::nullopt;
       if (auto t = mtype(it->second)) return element_type(*t);
       return std::nullopt;
@@ -549,7 +549,7 @@ class Lowerer {
     }
     if (Syntax::is(fn, "attribute")) {
       std::string m = syn_.text(Syntax::field(fn, "attribute"));
-      auto it = receiver_values_.find(ts_node_start_byte(iterable));
+      auto it = receiver_values_.find(iterable.start_byte());
       if (it != receiver_values_.end()) {
         if (auto t = mtype(it->second)) {
           if (m == "items") return {std::nullopt, element_type(*t)};
@@ -561,7 +561,7 @@ class Lowerer {
   }
 
   template <typename Body>
-  void lower_loop(TSNode at, const std::string& loop_kind, Value* iterable, Body&& body, bool leak = true) {
+  void lower_loop(SyntaxNode at, const std::string& loop_kind, Value* iterable, Body&& body, bool leak = true) {
     Node* n = emit(kind::Loop, at, {iterable}, 0);
     n->name = loop_kind;
     n->text = syn_.text(at).substr(0, syn_.text(at).find('\n'));
@@ -612,18 +612,18 @@ class Lowerer {
     }
   }
 
-  void lower_for(TSNode st) {
-    TSNode right = Syntax::field(st, "right");
+  void lower_for(SyntaxNode st) {
+    SyntaxNode right = Syntax::field(st, "right");
     Value* it = lower_expr(right);
     auto types = element_types(right, it);
-    TSNode left = Syntax::field(st, "left");
+    SyntaxNode left = Syntax::field(st, "left");
     lower_loop(st, "for", iterate(it, right), [&](Value* elem) {
       assign(left, elem, types);
       lower_seq(Syntax::children(Syntax::field(st, "body")), 0);
     });
     loop_text(syn_.text(right));
-    TSNode alt = Syntax::field(st, "alternative");
-    if (!ts_node_is_null(alt)) lower_seq(Syntax::children(Syntax::field(alt, "body")), 0);
+    SyntaxNode alt = Syntax::field(st, "alternative");
+    if (!alt.is_null()) lower_seq(Syntax::children(Syntax::field(alt, "body")), 0);
   }
 
   /// Names a for loop by its iterable (`range(steps)`) rather than its header line.
@@ -636,26 +636,26 @@ class Lowerer {
     }
   }
 
-  Value* iterate(Value* iterable, TSNode at) {
+  Value* iterate(Value* iterable, SyntaxNode at) {
     Node* n = emit(kind::Iterate, at, {iterable});
     if (auto t = mtype(iterable)) mtypes_[n->output()] = *t;
     return n->output();
   }
 
-  void lower_while(TSNode st) {
+  void lower_while(SyntaxNode st) {
     Value* cond = lower_expr(Syntax::field(st, "condition"));
     lower_loop(st, "while", cond, [&](Value*) { lower_seq(Syntax::children(Syntax::field(st, "body")), 0); });
   }
 
   /// [body for x in xs if c] and friends, as a loop that appends to an accumulator.
-  Value* lower_comprehension(TSNode comp) {
+  Value* lower_comprehension(SyntaxNode comp) {
     bool dict = Syntax::is(comp, "dictionary_comprehension");
     Value* acc = emit(dict ? kind::DictConstruct : kind::ListConstruct, comp)->output();
     Env saved = env_;
     const std::string acc_name = fmt::format("$comp{}", comp_counter_++);
     env_[acc_name] = acc;
-    std::vector<TSNode> clauses;
-    for (TSNode ch : Syntax::children(comp)) {
+    std::vector<SyntaxNode> clauses;
+    for (SyntaxNode ch : Syntax::children(comp)) {
       if (Syntax::is(ch, "for_in_clause") || Syntax::is(ch, "if_clause")) clauses.push_back(ch);
     }
     lower_clauses(comp, clauses, 0, acc_name, dict);
@@ -669,10 +669,10 @@ class Lowerer {
     return result;
   }
 
-  void lower_clauses(TSNode comp, const std::vector<TSNode>& clauses, size_t i, const std::string& acc, bool dict) {
+  void lower_clauses(SyntaxNode comp, const std::vector<SyntaxNode>& clauses, size_t i, const std::string& acc, bool dict) {
     if (++depth_ > kMaxDepth) throw TooDeep{syn_.span(comp)};
     if (i == clauses.size()) {
-      TSNode body = Syntax::field(comp, "body");
+      SyntaxNode body = Syntax::field(comp, "body");
       Node* n;
       if (dict) {
         Value* k = lower_expr(Syntax::field(body, "key"));
@@ -683,10 +683,10 @@ class Lowerer {
       }
       env_[acc] = n->output();
     } else if (Syntax::is(clauses[i], "for_in_clause")) {
-      TSNode right = Syntax::field(clauses[i], "right");
+      SyntaxNode right = Syntax::field(clauses[i], "right");
       Value* it = lower_expr(right);
       auto types = element_types(right, it);
-      TSNode left = Syntax::field(clauses[i], "left");
+      SyntaxNode left = Syntax::field(clauses[i], "left");
       lower_loop(clauses[i], "for", iterate(it, right), [&](Value* elem) {
         assign(left, elem, types);
         lower_clauses(comp, clauses, i + 1, acc, dict);
@@ -713,24 +713,24 @@ class Lowerer {
 
   // ---- expressions ------------------------------------------------------------
 
-  Value* lower_subscript_key(TSNode sub) {
+  Value* lower_subscript_key(SyntaxNode sub) {
     auto keys = Syntax::fields(sub, "subscript");
     if (keys.size() == 1) return lower_expr(keys[0]);
     std::vector<Value*> parts;
-    for (TSNode k : keys) parts.push_back(lower_expr(k));
+    for (SyntaxNode k : keys) parts.push_back(lower_expr(k));
     return emit(kind::TupleConstruct, sub, parts)->output();
   }
 
-  Value* lower_call(TSNode call) {
-    TSNode fn = Syntax::field(call, "function");
-    TSNode args_node = Syntax::field(call, "arguments");
+  Value* lower_call(SyntaxNode call) {
+    SyntaxNode fn = Syntax::field(call, "function");
+    SyntaxNode args_node = Syntax::field(call, "arguments");
     std::vector<std::pair<std::string, Value*>> args;
     auto lower_args = [&]() {
       if (Syntax::is(args_node, "generator_expression")) {
         args.push_back({"", lower_comprehension(args_node)});
         return;
       }
-      for (TSNode a : Syntax::children(args_node)) {
+      for (SyntaxNode a : Syntax::children(args_node)) {
         Value* v;
         if (Syntax::is(a, "keyword_argument")) {
           v = lower_expr(Syntax::field(a, "value"));
@@ -743,7 +743,7 @@ class Lowerer {
           v = lower_expr(a);
           args.push_back({"", v});
         }
-        arg_values_[ts_node_start_byte(a)] = v;
+        arg_values_[a.start_byte()] = v;
       }
     };
     auto finish = [&](Node* n) {
@@ -764,9 +764,9 @@ class Lowerer {
     }
     if (Syntax::is(fn, "attribute")) {
       std::string method = syn_.text(Syntax::field(fn, "attribute"));
-      TSNode obj = Syntax::field(fn, "object");
+      SyntaxNode obj = Syntax::field(fn, "object");
       Value* recv = lower_expr(obj);
-      receiver_values_[ts_node_start_byte(call)] = recv;
+      receiver_values_[call.start_byte()] = recv;
       lower_args();
       auto rt = mtype(recv);
       Node* n;
@@ -804,17 +804,17 @@ class Lowerer {
     return finish(n);
   }
 
-  std::optional<ir::Constant> literal(TSNode n) const { return syn_.literal(n); }
+  std::optional<ir::Constant> literal(SyntaxNode n) const { return syn_.literal(n); }
 
-  Value* lower_expr(TSNode e) {
+  Value* lower_expr(SyntaxNode e) {
     if (++depth_ > kMaxDepth) throw TooDeep{syn_.span(e)};
     Value* v = lower_expr_inner(e);
     --depth_;
     return v;
   }
 
-  Value* lower_expr_inner(TSNode e) {
-    if (ts_node_is_null(e)) return constant(ir::NoneConst{}, {});
+  Value* lower_expr_inner(SyntaxNode e) {
+    if (e.is_null()) return constant(ir::NoneConst{}, {});
     if (auto c = literal(e)) return constant(*c, syn_.span(e));
     if (Syntax::is(e, "identifier")) {
       std::string name = syn_.text(e);
@@ -828,8 +828,8 @@ class Lowerer {
         n->text = name;
         const auto& file = im_.program.files[static_cast<size_t>(g->unit->file)];
         Syntax gs(file.text, g->unit->file);
-        TSNode stmt = ts_node_parent(g->node);
-        im_.program.globals.emplace(g->qualified, gs.span(ts_node_is_null(stmt) ? g->node : stmt));
+        SyntaxNode stmt = g->node.parent();
+        im_.program.globals.emplace(g->qualified, gs.span(stmt.is_null() ? g->node : stmt));
         return n->output();
       }
       return opaque(e, q[0] == '?' ? q.substr(1) : q);
@@ -870,7 +870,7 @@ class Lowerer {
     }
     if (Syntax::is(e, "slice")) {
       std::vector<Value*> parts;
-      for (TSNode k : Syntax::children(e)) parts.push_back(lower_expr(k));
+      for (SyntaxNode k : Syntax::children(e)) parts.push_back(lower_expr(k));
       Node* n = emit("prim::slice", e, parts);
       return n->output();
     }
@@ -902,10 +902,10 @@ class Lowerer {
       auto operands = Syntax::children(e);
       auto ops = Syntax::fields(e, "operators");
       std::vector<Value*> vals;
-      for (TSNode o : operands) vals.push_back(lower_expr(o));
+      for (SyntaxNode o : operands) vals.push_back(lower_expr(o));
       Value* result = nullptr;
       for (size_t i = 0; i < ops.size() && i + 1 < vals.size(); ++i) {
-        std::string op = ts_node_type(ops[i]);
+        std::string op = ops[i].type();
         Value* c;
         std::string part = syn_.text(operands[i]) + " " + op + " " + syn_.text(operands[i + 1]);
         Node* cn;
@@ -947,7 +947,7 @@ class Lowerer {
     }
     if (Syntax::is(e, "tuple") || Syntax::is(e, "expression_list") || Syntax::is(e, "list") || Syntax::is(e, "set")) {
       std::vector<std::pair<std::string, Value*>> parts;
-      for (TSNode k : Syntax::children(e)) {
+      for (SyntaxNode k : Syntax::children(e)) {
         if (Syntax::is(k, "list_splat") || Syntax::is(k, "parenthesized_list_splat")) {
           auto kk = Syntax::children(k);
           parts.push_back({"*", kk.empty() ? opaque(k) : lower_expr(kk[0])});
@@ -961,7 +961,7 @@ class Lowerer {
     }
     if (Syntax::is(e, "dictionary")) {
       std::vector<std::pair<std::string, Value*>> parts;
-      for (TSNode p : Syntax::children(e)) {
+      for (SyntaxNode p : Syntax::children(e)) {
         if (Syntax::is(p, "pair")) {
           parts.push_back({"", lower_expr(Syntax::field(p, "key"))});
           parts.push_back({"", lower_expr(Syntax::field(p, "value"))});
@@ -989,7 +989,7 @@ class Lowerer {
     }
     if (Syntax::is(e, "concatenated_string")) {
       std::string s;
-      for (TSNode k : Syntax::children(e)) {
+      for (SyntaxNode k : Syntax::children(e)) {
         auto c = literal(k);
         if (!c || !std::holds_alternative<std::string>(*c)) return opaque(e, "str");
         s += std::get<std::string>(*c);
@@ -1019,20 +1019,20 @@ class Lowerer {
 
 }  // namespace
 
-void Frontend::Impl::lower_class_methods(ir::ClassInfo& info, const Unit& u, TSNode class_node) {
+void Frontend::Impl::lower_class_methods(ir::ClassInfo& info, const Unit& u, SyntaxNode class_node) {
   Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
-  for (TSNode m : class_methods(class_node)) {
+  for (SyntaxNode m : class_methods(class_node)) {
     // __init__'s facts come from its syntax tree (module_facts.cpp); its graph is only
     // for `ddplint lower`.
     if (!lower_init && syn.text(Syntax::field(m, "name")) == "__init__" && !mentions_ddp(u, m)) continue;
     auto method = std::make_unique<ir::Method>();
-    TSNode parent = ts_node_parent(m);
+    SyntaxNode parent = m.parent();
     if (Syntax::is(parent, "decorated_definition")) {
-      for (TSNode d : Syntax::children(parent)) {
+      for (SyntaxNode d : Syntax::children(parent)) {
         if (!Syntax::is(d, "decorator")) continue;
         auto k = Syntax::children(d);
         if (k.empty()) continue;
-        TSNode target = Syntax::is(k[0], "call") ? Syntax::field(k[0], "function") : k[0];
+        SyntaxNode target = Syntax::is(k[0], "call") ? Syntax::field(k[0], "function") : k[0];
         std::string q = index.qualify(u, syn.dotted(target));
         if (q == "torch.no_grad" || q == "torch.inference_mode" || q == "torch.autograd.no_grad") {
           method->no_grad = syn.span(d);
@@ -1054,11 +1054,11 @@ void Frontend::Impl::lower_module_body(const Unit& u) {
   f->graph = std::make_unique<ir::Graph>();
   f->module_body = true;
   Lowerer lw(*this, u, nullptr, *f->graph);
-  lw.lower_module(ts_tree_root_node(u.tree));
+  lw.lower_module(u.tree->root());
   if (f->graph->block()->nodes().size() > 1) program.functions.push_back(std::move(f));
 }
 
-void Frontend::Impl::lower_function(const Unit& u, const std::string& name, TSNode fn) {
+void Frontend::Impl::lower_function(const Unit& u, const std::string& name, SyntaxNode fn) {
   Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
   auto f = std::make_unique<ir::Function>();
   f->qualified_name = u.module_name.empty() ? name : u.module_name + "." + name;

@@ -12,46 +12,46 @@
 namespace ddplint::frontend::python {
 namespace {
 
-bool is_self_attr(const Syntax& syn, TSNode n, std::string& name) {
+bool is_self_attr(const Syntax& syn, SyntaxNode n, std::string& name) {
   if (!Syntax::is(n, "attribute")) return false;
-  TSNode obj = Syntax::field(n, "object");
+  SyntaxNode obj = Syntax::field(n, "object");
   if (!Syntax::is(obj, "identifier") || syn.text(obj) != "self") return false;
   name = syn.text(Syntax::field(n, "attribute"));
   return true;
 }
 
 /// "self.a.b" -> "a.b"; "" when `n` is not an attribute chain rooted at self.
-std::string self_path(const Syntax& syn, TSNode n) {
+std::string self_path(const Syntax& syn, SyntaxNode n) {
   std::string d = syn.dotted(n);
   if (d.rfind("self.", 0) != 0) return d == "self" ? "" : std::string();
   return d.substr(5);
 }
 
-std::optional<ir::Constant> literal(const Syntax& syn, TSNode n) { return syn.literal(n); }
+std::optional<ir::Constant> literal(const Syntax& syn, SyntaxNode n) { return syn.literal(n); }
 
 struct Scope {
   /// Every assignment to a local, in source order: (value, end of the statement).
-  std::map<std::string, std::vector<std::pair<TSNode, uint32_t>>> locals;
+  std::map<std::string, std::vector<std::pair<SyntaxNode, uint32_t>>> locals;
   /// The value `name` holds where `use` is: the last assignment that ends before it
   /// (so `x = wrap(x)` reads the x assigned earlier).
-  std::optional<TSNode> binding(const std::string& name, TSNode use) const {
+  std::optional<SyntaxNode> binding(const std::string& name, SyntaxNode use) const {
     auto it = locals.find(name);
     if (it == locals.end()) return std::nullopt;
-    uint32_t at = ts_node_start_byte(use);
+    uint32_t at = use.start_byte();
     for (auto r = it->second.rbegin(); r != it->second.rend(); ++r) {
       if (r->second <= at) return r->first;
     }
     return std::nullopt;
   }
   struct Append {
-    TSNode expr;
+    SyntaxNode expr;
     bool in_loop;
     bool extend;  ///< `.extend(list)`: expr is a list of modules
   };
   std::map<std::string, std::vector<Append>> appends;
   struct Param {
     std::string annotation, default_text;
-    TSNode default_node{};
+    SyntaxNode default_node{};
   };
   std::map<std::string, Param> params;
 };
@@ -63,8 +63,8 @@ class FactsBuilder {
   FactsBuilder(Frontend::Impl& im, const Unit& u, ir::ClassInfo* info)
       : im_(im), u_(u), syn_(im.program.files[static_cast<size_t>(u.file)].text, u.file), info_(info) {}
 
-  void read_params(TSNode fn, Scope& scope) {
-    for (TSNode p : Syntax::children(Syntax::field(fn, "parameters"))) {
+  void read_params(SyntaxNode fn, Scope& scope) {
+    for (SyntaxNode p : Syntax::children(Syntax::field(fn, "parameters"))) {
       Scope::Param param;
       std::string name;
       if (Syntax::is(p, "identifier")) {
@@ -75,7 +75,7 @@ class FactsBuilder {
         param.default_node = Syntax::field(p, "value");
         param.annotation = syn_.text(Syntax::field(p, "type"));
       } else if (Syntax::is(p, "typed_parameter")) {
-        for (TSNode ch : Syntax::children(p)) {
+        for (SyntaxNode ch : Syntax::children(p)) {
           if (Syntax::is(ch, "identifier")) name = syn_.text(ch);
         }
         param.annotation = syn_.text(Syntax::field(p, "type"));
@@ -85,18 +85,18 @@ class FactsBuilder {
   }
 
   /// Collects local bindings of a function body (last assignment wins) and appends.
-  void read_locals(TSNode block, Scope& scope, bool in_loop, int depth) {
+  void read_locals(SyntaxNode block, Scope& scope, bool in_loop, int depth) {
     if (depth > kMaxDepth) throw TooDeep{syn_.span(block)};
-    for (TSNode st : Syntax::children(block)) {
+    for (SyntaxNode st : Syntax::children(block)) {
       if (Syntax::is(st, "expression_statement")) {
-        for (TSNode e : Syntax::children(st)) {
+        for (SyntaxNode e : Syntax::children(st)) {
           if (Syntax::is(e, "assignment")) {
-            TSNode l = Syntax::field(e, "left"), r = Syntax::field(e, "right");
-            if (Syntax::is(l, "identifier") && !ts_node_is_null(r)) {
-              scope.locals[syn_.text(l)].push_back({r, ts_node_end_byte(e)});
+            SyntaxNode l = Syntax::field(e, "left"), r = Syntax::field(e, "right");
+            if (Syntax::is(l, "identifier") && !r.is_null()) {
+              scope.locals[syn_.text(l)].push_back({r, e.end_byte()});
             }
           } else if (Syntax::is(e, "call")) {
-            TSNode f = Syntax::field(e, "function");
+            SyntaxNode f = Syntax::field(e, "function");
             if (Syntax::is(f, "attribute") && Syntax::is(Syntax::field(f, "object"), "identifier")) {
               std::string m = syn_.text(Syntax::field(f, "attribute"));
               std::string obj = syn_.text(Syntax::field(f, "object"));
@@ -109,24 +109,24 @@ class FactsBuilder {
         }
       }
       for (const char* f : {"body", "consequence"}) {
-        TSNode b = Syntax::field(st, f);
-        if (!ts_node_is_null(b) && Syntax::is(b, "block")) {
+        SyntaxNode b = Syntax::field(st, f);
+        if (!b.is_null() && Syntax::is(b, "block")) {
           bool loop = in_loop || Syntax::is(st, "for_statement") || Syntax::is(st, "while_statement");
           read_locals(b, scope, loop, depth + 1);
         }
       }
-      for (TSNode alt : Syntax::fields(st, "alternative")) {
-        TSNode b = Syntax::field(alt, "body");
-        if (ts_node_is_null(b)) b = Syntax::field(alt, "consequence");
-        if (!ts_node_is_null(b)) read_locals(b, scope, in_loop, depth + 1);
+      for (SyntaxNode alt : Syntax::fields(st, "alternative")) {
+        SyntaxNode b = Syntax::field(alt, "body");
+        if (b.is_null()) b = Syntax::field(alt, "consequence");
+        if (!b.is_null()) read_locals(b, scope, in_loop, depth + 1);
       }
     }
   }
 
-  std::map<std::string, std::string> call_args(TSNode call) {
+  std::map<std::string, std::string> call_args(SyntaxNode call) {
     std::map<std::string, std::string> out;
     int pos = 0;
-    for (TSNode a : Syntax::children(Syntax::field(call, "arguments"))) {
+    for (SyntaxNode a : Syntax::children(Syntax::field(call, "arguments"))) {
       if (Syntax::is(a, "keyword_argument")) {
         out[syn_.text(Syntax::field(a, "name"))] = syn_.text(Syntax::field(a, "value"));
       } else if (!Syntax::is(a, "list_splat") && !Syntax::is(a, "dictionary_splat")) {
@@ -138,12 +138,12 @@ class FactsBuilder {
 
   using Children = std::vector<ir::ModuleChild>;
 
-  std::optional<Children> eval_list(TSNode n, const Scope& scope, int depth) {
-    if (depth > 24 || ts_node_is_null(n)) return std::nullopt;
+  std::optional<Children> eval_list(SyntaxNode n, const Scope& scope, int depth) {
+    if (depth > 24 || n.is_null()) return std::nullopt;
     if (Syntax::is(n, "parenthesized_expression")) return eval_list(Syntax::children(n).at(0), scope, depth + 1);
     if (Syntax::is(n, "list") || Syntax::is(n, "tuple")) {
       Children out;
-      for (TSNode e : Syntax::children(n)) {
+      for (SyntaxNode e : Syntax::children(n)) {
         if (Syntax::is(e, "list_splat")) {
           auto inner = eval_list(Syntax::children(e).at(0), scope, depth + 1);
           if (!inner) return std::nullopt;
@@ -210,15 +210,15 @@ class FactsBuilder {
     }
   }
 
-  ir::ModuleExpr container(const std::string& kind, TSNode call, const Scope& scope, int depth) {
+  ir::ModuleExpr container(const std::string& kind, SyntaxNode call, const Scope& scope, int depth) {
     ir::ModuleExpr m;
     m.kind = ir::ModuleExpr::Kind::Container;
     m.class_name = kind;
     m.container_kind = kind;
     m.span = syn_.span(call);
     auto args = Syntax::children(Syntax::field(call, "arguments"));
-    std::vector<TSNode> positional;
-    for (TSNode a : args) {
+    std::vector<SyntaxNode> positional;
+    for (SyntaxNode a : args) {
       if (!Syntax::is(a, "keyword_argument")) positional.push_back(a);
     }
     bool known = true;
@@ -226,24 +226,24 @@ class FactsBuilder {
                                           (Syntax::is(positional[0], "dictionary") || Syntax::is(positional[0], "call")) &&
                                           !eval_single(positional[0], scope, depth))) {
       if (!positional.empty()) {
-        TSNode d = positional[0];
+        SyntaxNode d = positional[0];
         if (Syntax::is(d, "call")) {  // OrderedDict([("a", m), ...]) / dict(a=m, ...)
           auto inner = Syntax::children(Syntax::field(d, "arguments"));
           bool keywords = !inner.empty() && Syntax::is(inner[0], "keyword_argument");
           if (keywords) {
-            for (TSNode kw : inner) {
+            for (SyntaxNode kw : inner) {
               if (!Syntax::is(kw, "keyword_argument")) continue;
               bool opt = false;
               auto v = eval_module(Syntax::field(kw, "value"), scope, depth + 1, opt);
               if (v) m.children.push_back({syn_.text(Syntax::field(kw, "name")), std::move(*v)});
             }
-            d = TSNode{};
+            d = SyntaxNode{};
           } else {
-            d = inner.empty() ? TSNode{} : inner[0];
+            d = inner.empty() ? SyntaxNode{} : inner[0];
           }
         }
         if (Syntax::is(d, "dictionary")) {
-          for (TSNode pair : Syntax::children(d)) {
+          for (SyntaxNode pair : Syntax::children(d)) {
             if (!Syntax::is(pair, "pair")) continue;
             bool opt = false;
             auto v = eval_module(Syntax::field(pair, "value"), scope, depth + 1, opt);
@@ -252,13 +252,13 @@ class FactsBuilder {
             if (v) m.children.push_back({name, std::move(*v)});
           }
         } else if (Syntax::is(d, "dictionary_comprehension")) {
-          TSNode pair = Syntax::field(d, "body");
+          SyntaxNode pair = Syntax::field(d, "body");
           bool opt = false;
           auto v = eval_module(Syntax::field(pair, "value"), scope, depth + 1, opt);
           if (v) m.children.push_back({"*", std::move(*v)});
           else known = false;
         } else if (Syntax::is(d, "list")) {  // OrderedDict([("a", m), ...])
-          for (TSNode t : Syntax::children(d)) {
+          for (SyntaxNode t : Syntax::children(d)) {
             auto parts = Syntax::children(t);
             if (!Syntax::is(t, "tuple") || parts.size() != 2) continue;
             bool opt = false;
@@ -267,7 +267,7 @@ class FactsBuilder {
             std::string name = key && std::holds_alternative<std::string>(*key) ? std::get<std::string>(*key) : "*";
             if (v) m.children.push_back({name, std::move(*v)});
           }
-        } else if (!ts_node_is_null(d)) {
+        } else if (!d.is_null()) {
           known = false;
         }
       }
@@ -278,7 +278,7 @@ class FactsBuilder {
         else known = false;
       }
     } else {  // Sequential(a, b, *rest)
-      for (TSNode a : positional) {
+      for (SyntaxNode a : positional) {
         if (Syntax::is(a, "list_splat")) {
           auto c = eval_list(Syntax::children(a).at(0), scope, depth + 1);
           if (!c) {
@@ -301,12 +301,12 @@ class FactsBuilder {
     return m;
   }
 
-  bool eval_single(TSNode n, const Scope& scope, int depth) {
+  bool eval_single(SyntaxNode n, const Scope& scope, int depth) {
     bool opt = false;
     return eval_module(n, scope, depth + 1, opt).has_value();
   }
 
-  ir::ModuleExpr opaque(TSNode n, std::string why) {
+  ir::ModuleExpr opaque(SyntaxNode n, std::string why) {
     ir::ModuleExpr m;
     m.kind = ir::ModuleExpr::Kind::Opaque;
     m.why_opaque = std::move(why);
@@ -316,8 +316,8 @@ class FactsBuilder {
 
   /// What module `n` builds, or nullopt when it is not a module. `optional` is set
   /// when it may be None.
-  std::optional<ir::ModuleExpr> eval_module(TSNode n, const Scope& scope, int depth, bool& optional) {
-    if (depth > 24 || ts_node_is_null(n)) return std::nullopt;
+  std::optional<ir::ModuleExpr> eval_module(SyntaxNode n, const Scope& scope, int depth, bool& optional) {
+    if (depth > 24 || n.is_null()) return std::nullopt;
     if (Syntax::is(n, "parenthesized_expression")) {
       auto k = Syntax::children(n);
       return k.empty() ? std::nullopt : eval_module(k[0], scope, depth + 1, optional);
@@ -344,7 +344,7 @@ class FactsBuilder {
       return std::nullopt;
     }
     if (Syntax::is(n, "call")) {
-      TSNode fn = Syntax::field(n, "function");
+      SyntaxNode fn = Syntax::field(n, "function");
       std::string path;
       if (info_ && is_self_attr(syn_, fn, path)) {  // self._make_layer(...)
         return method_returns(path, depth + 1, optional);
@@ -454,8 +454,8 @@ class FactsBuilder {
   }
 
   /// The module class a callable value stands for, when it names one.
-  std::optional<ir::ModuleExpr> eval_callable(TSNode f, const Scope& scope, int depth) {
-    if (depth > 24 || ts_node_is_null(f)) return std::nullopt;
+  std::optional<ir::ModuleExpr> eval_callable(SyntaxNode f, const Scope& scope, int depth) {
+    if (depth > 24 || f.is_null()) return std::nullopt;
     if (Syntax::is(f, "identifier")) {
       std::string name = syn_.text(f);
       auto bound = scope.binding(name, f);
@@ -518,14 +518,14 @@ class FactsBuilder {
   }
 
   /// The module every `return` of function `fn` builds, if they all build one.
-  std::optional<ir::ModuleExpr> returns_of(TSNode fn, int depth, bool& optional) {
+  std::optional<ir::ModuleExpr> returns_of(SyntaxNode fn, int depth, bool& optional) {
     Scope scope;
     read_params(fn, scope);
     read_locals(Syntax::field(fn, "body"), scope, false, 0);
-    std::vector<TSNode> returns;
+    std::vector<SyntaxNode> returns;
     collect_returns(Syntax::field(fn, "body"), returns, 0);
     std::optional<ir::ModuleExpr> result;
-    for (TSNode r : returns) {
+    for (SyntaxNode r : returns) {
       auto k = Syntax::children(r);
       if (k.empty()) return std::nullopt;
       bool opt = false;
@@ -542,26 +542,26 @@ class FactsBuilder {
     return result;
   }
 
-  void collect_returns(TSNode block, std::vector<TSNode>& out, int depth) {
+  void collect_returns(SyntaxNode block, std::vector<SyntaxNode>& out, int depth) {
     if (depth > kMaxDepth) throw TooDeep{syn_.span(block)};
-    for (TSNode st : Syntax::children(block)) {
+    for (SyntaxNode st : Syntax::children(block)) {
       if (Syntax::is(st, "return_statement")) out.push_back(st);
       if (Syntax::is(st, "function_definition") || Syntax::is(st, "class_definition")) continue;
       for (const char* f : {"body", "consequence"}) {
-        TSNode b = Syntax::field(st, f);
-        if (!ts_node_is_null(b) && Syntax::is(b, "block")) collect_returns(b, out, depth + 1);
+        SyntaxNode b = Syntax::field(st, f);
+        if (!b.is_null() && Syntax::is(b, "block")) collect_returns(b, out, depth + 1);
       }
-      for (TSNode alt : Syntax::fields(st, "alternative")) {
-        TSNode b = Syntax::field(alt, "body");
-        if (ts_node_is_null(b)) b = Syntax::field(alt, "consequence");
-        if (!ts_node_is_null(b)) collect_returns(b, out, depth + 1);
+      for (SyntaxNode alt : Syntax::fields(st, "alternative")) {
+        SyntaxNode b = Syntax::field(alt, "body");
+        if (b.is_null()) b = Syntax::field(alt, "consequence");
+        if (!b.is_null()) collect_returns(b, out, depth + 1);
       }
     }
   }
 
   // ---- __init__ ------------------------------------------------------------
 
-  void scan_init(TSNode fn) {
+  void scan_init(SyntaxNode fn) {
     Scope scope;
     read_params(fn, scope);
     read_locals(Syntax::field(fn, "body"), scope, false, 0);
@@ -577,18 +577,18 @@ class FactsBuilder {
     return info_->attrs.back();
   }
 
-  void record_assignment(const std::string& name, TSNode rhs, TSNode stmt, const Scope& scope, const Conds& cond) {
+  void record_assignment(const std::string& name, SyntaxNode rhs, SyntaxNode stmt, const Scope& scope, const Conds& cond) {
     ir::AttrFact fresh;
     fresh.name = name;
     fresh.def_span = syn_.span(stmt);
     fresh.built_when.insert(fresh.built_when.end(), cond.begin(), cond.end());
     bool optional = false;
     std::string callee = Syntax::is(rhs, "call") ? im_.index.qualify(u_, syn_.dotted(Syntax::field(rhs, "function"))) : "";
-    TSNode param_rhs = rhs;
+    SyntaxNode param_rhs = rhs;
     if (Syntax::is(rhs, "conditional_expression")) {  // nn.Parameter(...) if bias else None
       auto k = Syntax::children(rhs);
       if (k.size() == 3 && (Syntax::is(k[0], "none") || Syntax::is(k[2], "none"))) {
-        TSNode other = Syntax::is(k[0], "none") ? k[2] : k[0];
+        SyntaxNode other = Syntax::is(k[0], "none") ? k[2] : k[0];
         if (Syntax::is(other, "call")) {
           std::string c = im_.index.qualify(u_, syn_.dotted(Syntax::field(other, "function")));
           if (c == "torch.nn.Parameter" || c == "torch.nn.parameter.Parameter") {
@@ -649,13 +649,13 @@ class FactsBuilder {
   /// `if use_aux:` in __init__ and `if self.use_aux:` in forward read alike.
   std::string normalize(const std::string& text) const { return normalize_condition(text, *info_); }
 
-  void freeze(const std::string& path, TSNode at) { info_->frozen.push_back({path, syn_.span(at)}); }
+  void freeze(const std::string& path, SyntaxNode at) { info_->frozen.push_back({path, syn_.span(at)}); }
 
-  void scan_call(TSNode call, const Scope& scope, const Conds& cond, int depth) {
-    TSNode fn = Syntax::field(call, "function");
+  void scan_call(SyntaxNode call, const Scope& scope, const Conds& cond, int depth) {
+    SyntaxNode fn = Syntax::field(call, "function");
     if (!Syntax::is(fn, "attribute")) return;
     std::string method = syn_.text(Syntax::field(fn, "attribute"));
-    TSNode obj = Syntax::field(fn, "object");
+    SyntaxNode obj = Syntax::field(fn, "object");
     auto args = Syntax::children(Syntax::field(call, "arguments"));
     std::string d = syn_.dotted(obj);
     if (d == "self" && (method == "register_buffer" || method == "register_parameter") && args.size() >= 2) {
@@ -680,7 +680,7 @@ class FactsBuilder {
     }
     if (method == "requires_grad_" && (d == "self" || d.rfind("self.", 0) == 0)) {
       bool off = !args.empty() && syn_.text(args[0]) == "False";
-      for (TSNode a : args) {
+      for (SyntaxNode a : args) {
         if (Syntax::is(a, "keyword_argument") && syn_.text(Syntax::field(a, "value")) == "False") off = true;
       }
       if (off) freeze(self_path(syn_, obj), call);
@@ -691,7 +691,7 @@ class FactsBuilder {
       if (owner.find('.') != std::string::npos) return;
       ir::AttrFact* a = info_->attr(owner) ? &attr(owner) : nullptr;
       if (!a || a->kind != ir::AttrFact::Kind::Submodule || a->module.kind != ir::ModuleExpr::Kind::Container) return;
-      TSNode m = method == "append" ? args[0] : (args.size() > 1 ? args[1] : TSNode{});
+      SyntaxNode m = method == "append" ? args[0] : (args.size() > 1 ? args[1] : SyntaxNode{});
       bool opt = false;
       auto e = eval_module(m, scope, 0, opt);
       if (!e) return;
@@ -719,18 +719,18 @@ class FactsBuilder {
     }
   }
 
-  void scan(TSNode block, const Scope& scope, const Conds& cond, int depth) {
+  void scan(SyntaxNode block, const Scope& scope, const Conds& cond, int depth) {
     if (depth > kMaxDepth) throw TooDeep{syn_.span(block)};
-    for (TSNode st : Syntax::children(block)) {
+    for (SyntaxNode st : Syntax::children(block)) {
       if (Syntax::is(st, "expression_statement")) {
-        for (TSNode e : Syntax::children(st)) {
+        for (SyntaxNode e : Syntax::children(st)) {
           if (Syntax::is(e, "assignment")) {
-            TSNode l = Syntax::field(e, "left"), r = Syntax::field(e, "right");
+            SyntaxNode l = Syntax::field(e, "left"), r = Syntax::field(e, "right");
             // self.a = self.b = X(): every target gets the value.
             while (Syntax::is(r, "assignment")) {
               std::string inner;
               if (is_self_attr(syn_, Syntax::field(r, "left"), inner)) {
-                TSNode v = Syntax::field(r, "right");
+                SyntaxNode v = Syntax::field(r, "right");
                 while (Syntax::is(v, "assignment")) v = Syntax::field(v, "right");
                 record_assignment(inner, v, st, scope, cond);
               }
@@ -745,7 +745,7 @@ class FactsBuilder {
               for (size_t i = 0; i < ls.size() && i < rs.size(); ++i) {
                 if (is_self_attr(syn_, ls[i], name)) record_assignment(name, rs[i], st, scope, cond);
               }
-            } else if (is_self_attr(syn_, l, name) && !ts_node_is_null(r)) {
+            } else if (is_self_attr(syn_, l, name) && !r.is_null()) {
               record_assignment(name, r, st, scope, cond);
             } else if (Syntax::is(l, "attribute") && syn_.text(Syntax::field(l, "attribute")) == "requires_grad" &&
                        syn_.text(r) == "False") {
@@ -755,7 +755,7 @@ class FactsBuilder {
               else if (frozen_loop_active_ && obj == frozen_loop_var_) freeze(frozen_loop_path_, st);
             }
           } else if (Syntax::is(e, "call")) {
-            TSNode fn = Syntax::field(e, "function");
+            SyntaxNode fn = Syntax::field(e, "function");
             if (Syntax::is(fn, "attribute") && syn_.text(Syntax::field(fn, "attribute")) == "requires_grad_" &&
                 frozen_loop_active_ && syn_.dotted(Syntax::field(fn, "object")) == frozen_loop_var_) {
               freeze(frozen_loop_path_, e);
@@ -773,7 +773,7 @@ class FactsBuilder {
         scan(Syntax::field(st, "consequence"), scope, here, depth + 1);
         Conds rest = cond;
         rest.push_back("not (" + c + ")");
-        for (TSNode alt : Syntax::fields(st, "alternative")) {
+        for (SyntaxNode alt : Syntax::fields(st, "alternative")) {
           if (Syntax::is(alt, "elif_clause")) {
             std::string ec = normalize(syn_.text(Syntax::field(alt, "condition")));
             Conds branch = rest;
@@ -786,11 +786,11 @@ class FactsBuilder {
         }
       } else if (Syntax::is(st, "for_statement")) {
         // for p in self.x.parameters(): p.requires_grad = False
-        TSNode right = Syntax::field(st, "right");
+        SyntaxNode right = Syntax::field(st, "right");
         std::string saved_path = frozen_loop_path_, saved_var = frozen_loop_var_;
         bool saved_active = frozen_loop_active_;
         if (Syntax::is(right, "call")) {
-          TSNode fn = Syntax::field(right, "function");
+          SyntaxNode fn = Syntax::field(right, "function");
           if (Syntax::is(fn, "attribute") && syn_.text(Syntax::field(fn, "attribute")) == "parameters") {
             std::string obj = syn_.dotted(Syntax::field(fn, "object"));
             if (obj == "self" || obj.rfind("self.", 0) == 0) {
@@ -833,23 +833,23 @@ class FactsBuilder {
 /// cannot have that many (each waiting node is a distinct, non-empty piece of it).
 constexpr uint32_t kMaxWalkedBody = 100000;
 
-void Frontend::Impl::collect_facts(ir::ClassInfo& info, const Unit& u, TSNode class_node) {
+void Frontend::Impl::collect_facts(ir::ClassInfo& info, const Unit& u, SyntaxNode class_node) {
   Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
-  for (TSNode st : Syntax::children(Syntax::field(class_node, "body"))) {
+  for (SyntaxNode st : Syntax::children(Syntax::field(class_node, "body"))) {
     if (!Syntax::is(st, "expression_statement")) continue;
-    for (TSNode e : Syntax::children(st)) {
+    for (SyntaxNode e : Syntax::children(st)) {
       if (!Syntax::is(e, "assignment")) continue;
-      TSNode l = Syntax::field(e, "left");
+      SyntaxNode l = Syntax::field(e, "left");
       if (!Syntax::is(l, "identifier")) continue;
       if (auto c = literal(syn, Syntax::field(e, "right"))) info.class_constants[syn.text(l)] = *c;
     }
   }
   FactsBuilder fb(*this, u, &info);
-  for (TSNode m : class_methods(class_node)) {
+  for (SyntaxNode m : class_methods(class_node)) {
     if (syn.text(Syntax::field(m, "name")) == "__init__") fb.scan_init(m);
   }
   // Attributes assigned outside __init__ are state, not configuration.
-  auto assigned_outside_init = [&](TSNode n) {
+  auto assigned_outside_init = [&](SyntaxNode n) {
     std::string name;
     if (!is_self_attr(syn, Syntax::field(n, "left"), name)) return;
     if (ir::AttrFact* a = const_cast<ir::AttrFact*>(info.attr(name))) {
@@ -862,36 +862,36 @@ void Frontend::Impl::collect_facts(ir::ClassInfo& info, const Unit& u, TSNode cl
       info.attrs.push_back(std::move(fresh));
     }
   };
-  for (TSNode m : class_methods(class_node)) {
+  for (SyntaxNode m : class_methods(class_node)) {
     if (syn.text(Syntax::field(m, "name")) == "__init__") continue;
-    TSNode body = Syntax::field(m, "body");
-    if (ts_node_is_null(body)) continue;
-    uint32_t begin = ts_node_start_byte(body), end = ts_node_end_byte(body);
+    SyntaxNode body = Syntax::field(m, "body");
+    if (body.is_null()) continue;
+    uint32_t begin = body.start_byte(), end = body.end_byte();
     if (end - begin < kMaxWalkedBody) {
       // The attribute assignments prepare_source recorded in the body, met in the
       // order of the walk below (a stack: the last child first, a node before its
       // children): by end descending, then start ascending.
       const auto& all = u.attr_assignments;
       auto first = std::lower_bound(all.begin(), all.end(), begin, [](const AttrAssignment& a, uint32_t b) {
-        return ts_node_start_byte(a.node) < b;
+        return a.node.start_byte() < b;
       });
-      std::vector<TSNode> inside;
-      for (auto it = first; it != all.end() && ts_node_start_byte(it->node) < end; ++it) inside.push_back(it->node);
-      std::stable_sort(inside.begin(), inside.end(), [](TSNode a, TSNode b) {
-        uint32_t ea = ts_node_end_byte(a), eb = ts_node_end_byte(b);
-        return ea != eb ? ea > eb : ts_node_start_byte(a) < ts_node_start_byte(b);
+      std::vector<SyntaxNode> inside;
+      for (auto it = first; it != all.end() && it->node.start_byte() < end; ++it) inside.push_back(it->node);
+      std::stable_sort(inside.begin(), inside.end(), [](SyntaxNode a, SyntaxNode b) {
+        uint32_t ea = a.end_byte(), eb = b.end_byte();
+        return ea != eb ? ea > eb : a.start_byte() < b.start_byte();
       });
-      for (TSNode n : inside) assigned_outside_init(n);
+      for (SyntaxNode n : inside) assigned_outside_init(n);
       continue;
     }
     // A body this large may hold more nodes than the walk keeps pending: walk it.
-    std::vector<TSNode> stack{body};
+    std::vector<SyntaxNode> stack{body};
     while (!stack.empty()) {
-      TSNode n = stack.back();
+      SyntaxNode n = stack.back();
       stack.pop_back();
       if (stack.size() > kMaxWalkedBody) break;
       if (Syntax::is(n, "assignment") || Syntax::is(n, "augmented_assignment")) assigned_outside_init(n);
-      for (TSNode ch : Syntax::children(n)) stack.push_back(ch);
+      for (SyntaxNode ch : Syntax::children(n)) stack.push_back(ch);
     }
   }
 }
@@ -901,7 +901,7 @@ std::string Frontend::Impl::container_base(const std::string& qualified, int dep
   if (!def || depth > 16) return "";
   const Unit& u = *def->unit;
   Syntax syn(program.files[static_cast<size_t>(u.file)].text, u.file);
-  for (TSNode b : Syntax::children(Syntax::field(def->node, "superclasses"))) {
+  for (SyntaxNode b : Syntax::children(Syntax::field(def->node, "superclasses"))) {
     if (Syntax::is(b, "keyword_argument")) continue;
     std::string bq = index.qualify(u, syn.dotted(b));
     if (bq == "torch.nn.Sequential" || bq == "torch.nn.ModuleList" || bq == "torch.nn.ModuleDict") return bq;

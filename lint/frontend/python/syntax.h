@@ -1,4 +1,4 @@
-// Small helpers over tree-sitter nodes, shared by the Python frontend's parts.
+// Small helpers over syntax nodes (tree.h), shared by the Python frontend's parts.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include <tree_sitter/api.h>
 
+#include "lint/frontend/python/tree.h"
 #include "lint/ir/ir.h"
 
 extern "C" const TSLanguage* tree_sitter_python(void);
@@ -27,12 +28,12 @@ class Syntax {
  public:
   Syntax(const std::string& text, int file) : text_(text), file_(file) {}
 
-  static bool is(TSNode n, const char* type) {
-    if (ts_node_is_null(n)) return false;
-    const char* t = ts_node_type(n);
+  static bool is(SyntaxNode n, const char* type) {
+    if (n.is_null()) return false;
+    const char* t = n.type();
     return t[0] == type[0] && std::strcmp(t, type) == 0;  // most tests fail on the first letter
   }
-  static TSNode field(TSNode n, const char* name) { return ts_node_child_by_field_id(n, cached_field_id(name)); }
+  static SyntaxNode field(SyntaxNode n, const char* name) { return n.child_by_field_id(cached_field_id(name)); }
   /// The grammar's id of a field name (0 when it has none), without tree-sitter's
   /// linear search over the names.
   static TSFieldId field_id(std::string_view name);
@@ -52,42 +53,35 @@ class Syntax {
     return id;
   }
   /// Named children without comments.
-  static std::vector<TSNode> children(TSNode n) {
-    std::vector<TSNode> out;
-    if (ts_node_is_null(n)) return out;
-    uint32_t c = ts_node_named_child_count(n);
-    for (uint32_t i = 0; i < c; ++i) {
-      TSNode ch = ts_node_named_child(n, i);
-      if (!is(ch, "comment") && !is(ch, "line_continuation")) out.push_back(ch);
+  static std::vector<SyntaxNode> children(SyntaxNode n) {
+    std::vector<SyntaxNode> out;
+    for (SyntaxNode ch = n.first_child(); !ch.is_null(); ch = ch.next_sibling()) {
+      if (ch.is_named() && !is(ch, "comment") && !is(ch, "line_continuation")) out.push_back(ch);
     }
     return out;
   }
   /// All children with a given field name (e.g. several "name" in an import).
-  static std::vector<TSNode> fields(TSNode n, const char* name) {
-    std::vector<TSNode> out;
-    if (ts_node_is_null(n)) return out;
-    TSTreeCursor c = ts_tree_cursor_new(n);
-    if (ts_tree_cursor_goto_first_child(&c)) {
-      do {
-        const char* f = ts_tree_cursor_current_field_name(&c);
-        if (f && std::strcmp(f, name) == 0) out.push_back(ts_tree_cursor_current_node(&c));
-      } while (ts_tree_cursor_goto_next_sibling(&c));
+  static std::vector<SyntaxNode> fields(SyntaxNode n, const char* name) {
+    std::vector<SyntaxNode> out;
+    TSFieldId id = cached_field_id(name);
+    if (id == 0) return out;
+    for (SyntaxNode ch = n.first_child(); !ch.is_null(); ch = ch.next_sibling()) {
+      if (ch.field_id() == id) out.push_back(ch);
     }
-    ts_tree_cursor_delete(&c);
     return out;
   }
 
-  std::string text(TSNode n) const {
-    if (ts_node_is_null(n)) return "";
-    return text_.substr(ts_node_start_byte(n), ts_node_end_byte(n) - ts_node_start_byte(n));
+  std::string text(SyntaxNode n) const {
+    if (n.is_null()) return "";
+    return text_.substr(n.start_byte(), n.end_byte() - n.start_byte());
   }
-  ir::Span span(TSNode n) const {
+  ir::Span span(SyntaxNode n) const {
     ir::Span s;
-    if (ts_node_is_null(n)) return s;
+    if (n.is_null()) return s;
     s.file = file_;
-    s.begin = ts_node_start_byte(n);
-    s.end = ts_node_end_byte(n);
-    TSPoint a = ts_node_start_point(n), b = ts_node_end_point(n);
+    s.begin = n.start_byte();
+    s.end = n.end_byte();
+    TSPoint a = n.start_point(), b = n.end_point();
     s.line = a.row + 1;
     s.col = a.column + 1;
     s.end_line = b.row + 1;
@@ -96,7 +90,7 @@ class Syntax {
   }
   /// The text of a dotted name (`nn.Linear`, `torch.nn.functional.relu`), or "" when
   /// `n` is anything else.
-  std::string dotted(TSNode n) const {
+  std::string dotted(SyntaxNode n) const {
     if (is(n, "identifier")) return text(n);
     if (is(n, "attribute")) {
       std::string head = dotted(field(n, "object"));
@@ -107,7 +101,7 @@ class Syntax {
   }
   /// A Python literal as a constant (ints, floats, True/False/None, plain strings), or
   /// nullopt (f-strings, `1_000`, anything else).
-  std::optional<ir::Constant> literal(TSNode n) const {
+  std::optional<ir::Constant> literal(SyntaxNode n) const {
     try {
       if (is(n, "integer")) return ir::Constant{static_cast<int64_t>(std::stoll(text(n), nullptr, 0))};
       if (is(n, "float")) return ir::Constant{std::stod(text(n))};
@@ -119,7 +113,7 @@ class Syntax {
     if (is(n, "none")) return ir::Constant{ir::NoneConst{}};
     if (is(n, "string")) {
       std::string content;
-      for (TSNode ch : children(n)) {
+      for (SyntaxNode ch : children(n)) {
         if (is(ch, "interpolation")) return std::nullopt;
         if (is(ch, "string_content")) content += text(ch);
       }

@@ -1,0 +1,118 @@
+#include "lint/frontend/python/tree.h"
+
+#include "lint/frontend/python/syntax.h"
+
+namespace ddplint::frontend::python {
+
+const char* SyntaxNode::type() const {
+  static const std::vector<const char*> names = [] {
+    const TSLanguage* lang = tree_sitter_python();
+    std::vector<const char*> n(ts_language_symbol_count(lang));
+    for (TSSymbol s = 0; s < n.size(); ++s) n[s] = ts_language_symbol_name(lang, s);
+    return n;
+  }();
+  TSSymbol s = symbol();
+  return s < names.size() ? names[s] : ts_language_symbol_name(tree_sitter_python(), s);
+}
+
+uint32_t SyntaxNode::named_child_count() const {
+  uint32_t n = 0;
+  for (SyntaxNode c = first_child(); !c.is_null(); c = c.next_sibling()) n += c.is_named();
+  return n;
+}
+
+SyntaxNode SyntaxNode::named_child(uint32_t index) const {
+  for (SyntaxNode c = first_child(); !c.is_null(); c = c.next_sibling()) {
+    if (c.is_named() && index-- == 0) return c;
+  }
+  return {};
+}
+
+SyntaxNode SyntaxNode::descendant_for_byte_range(uint32_t start, uint32_t end) const {
+  // As tree-sitter descends: into the first child that reaches past both ends of the
+  // range and starts at or before its start.
+  SyntaxNode node = *this;
+  if (node.is_null()) return node;
+  for (bool descended = true; descended;) {
+    descended = false;
+    for (SyntaxNode c = node.first_child(); !c.is_null(); c = c.next_sibling()) {
+      uint32_t c_end = c.end_byte();
+      if (c_end < end || c_end <= start) continue;
+      if (start < c.start_byte()) break;
+      node = c;
+      descended = true;
+      break;
+    }
+  }
+  return node;
+}
+
+std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, uint32_t depth_limit, TSNode* deepest) {
+  auto out = std::make_shared<SyntaxTree>();
+  out->has_error_ = ts_node_has_error(root);
+  std::vector<Entry>& entries = out->entries_;
+  // About one visible node per 4 bytes of Python; one reallocation at most, usually.
+  entries.reserve((ts_node_end_byte(root) - ts_node_start_byte(root)) / 4 + 16);
+  std::vector<uint32_t> open{kNone};      // open[d]: the node at depth d-1 (parent of depth d)
+  std::vector<uint32_t> last_at{kNone};  // last_at[d]: the last node seen at depth d
+  TSTreeCursor c = ts_tree_cursor_new(root);
+  uint32_t depth = 0;
+  bool ok = true;
+  for (;;) {
+    TSNode cur = ts_tree_cursor_current_node(&c);
+    auto id = static_cast<uint32_t>(entries.size());
+    Entry& e = entries.emplace_back();
+    e.start_byte = ts_node_start_byte(cur);
+    e.end_byte = ts_node_end_byte(cur);
+    e.start_point = ts_node_start_point(cur);
+    e.end_point = ts_node_end_point(cur);
+    e.parent = open[depth];
+    e.symbol = ts_node_symbol(cur);
+    e.field = static_cast<uint8_t>(depth ? ts_tree_cursor_current_field_id(&c) : 0);
+    e.named = ts_node_is_named(cur);
+    if (last_at[depth] != kNone) entries[last_at[depth]].next_sibling = id;
+    last_at[depth] = id;
+    if (depth > depth_limit) {
+      if (deepest) *deepest = cur;
+      ok = false;
+      break;
+    }
+    if (ts_tree_cursor_goto_first_child(&c)) {
+      ++depth;
+      if (open.size() <= depth) {
+        open.resize(depth + 1);
+        last_at.resize(depth + 1);
+      }
+      open[depth] = id;
+      last_at[depth] = kNone;
+      continue;
+    }
+    bool moved = false;
+    while (!moved) {
+      if (ts_tree_cursor_goto_next_sibling(&c)) {
+        moved = true;
+      } else if (depth > 0 && ts_tree_cursor_goto_parent(&c)) {
+        --depth;
+      } else {
+        break;
+      }
+    }
+    if (!moved) break;
+  }
+  ts_tree_cursor_delete(&c);
+  if (!ok) return nullptr;
+  return out;
+}
+
+std::shared_ptr<SyntaxTree> SyntaxTree::parse(const std::string& text) {
+  TSParser* parser = ts_parser_new();
+  ts_parser_set_language(parser, tree_sitter_python());
+  TSTree* tree = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  ts_parser_delete(parser);
+  if (!tree) return nullptr;
+  auto out = flatten(ts_tree_root_node(tree), UINT32_MAX);
+  ts_tree_delete(tree);
+  return out;
+}
+
+}  // namespace ddplint::frontend::python

@@ -1,0 +1,134 @@
+// A parsed file's syntax tree as one array: tree-sitter's tree, flattened once.
+//
+// tree-sitter keeps a tree as reference-counted subtrees spread over the heap, and
+// walks them on every question: a field lookup iterates the node's children through
+// the grammar's field map, the i-th named child iterates from the first. The frontend
+// asks millions of such questions, and keeping every file's tree for the whole run
+// held about half of a large run's memory. A SyntaxTree holds the same visible nodes
+// (named and anonymous, comments included) in document order, each with its parent,
+// its next sibling and the field its parent gives it, so that navigation is a scan
+// over a few contiguous entries; tree-sitter's tree is deleted as soon as it is
+// flattened (prepare_source), and the parser's memory is reused by the next file.
+//
+// The answers are tree-sitter's: SyntaxNode's methods mean what the ts_node_ function
+// of the same name means (tests/syntax_tree_test.cpp compares them node by node).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <tree_sitter/api.h>
+
+namespace ddplint::frontend::python {
+
+class SyntaxTree;
+
+/// A node of a SyntaxTree (a null node has no tree). Cheap to copy; valid while its
+/// tree lives.
+class SyntaxNode {
+ public:
+  SyntaxNode() = default;
+  SyntaxNode(const SyntaxTree* tree, uint32_t id) : tree_(tree), id_(id) {}
+
+  bool is_null() const { return tree_ == nullptr; }
+  uint32_t start_byte() const;
+  uint32_t end_byte() const;
+  TSPoint start_point() const;
+  TSPoint end_point() const;
+  TSSymbol symbol() const;
+  /// The grammar's name of the node's symbol: "call", "identifier", "(".
+  const char* type() const;
+  bool is_named() const;
+  /// 0 when the parent gives it no field.
+  TSFieldId field_id() const;
+
+  SyntaxNode parent() const;
+  /// Children in order, named and anonymous (comments included).
+  SyntaxNode first_child() const;
+  SyntaxNode next_sibling() const;
+  /// The first child the parent gives the field (ts_node_child_by_field_id).
+  SyntaxNode child_by_field_id(TSFieldId field) const;
+  uint32_t named_child_count() const;
+  SyntaxNode named_child(uint32_t index) const;
+  /// The smallest node, anonymous ones included, that spans [start, end).
+  SyntaxNode descendant_for_byte_range(uint32_t start, uint32_t end) const;
+
+  const SyntaxTree* tree() const { return tree_; }
+  uint32_t id() const { return id_; }
+  bool operator==(const SyntaxNode& o) const { return tree_ == o.tree_ && id_ == o.id_; }
+  bool operator!=(const SyntaxNode& o) const { return !(*this == o); }
+
+ private:
+  const SyntaxTree* tree_ = nullptr;
+  uint32_t id_ = 0;
+};
+
+class SyntaxTree {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  struct Entry {
+    uint32_t start_byte = 0, end_byte = 0;
+    TSPoint start_point{}, end_point{};
+    uint32_t parent = kNone;
+    uint32_t next_sibling = kNone;
+    TSSymbol symbol = 0;
+    uint8_t field = 0;  ///< TSFieldId; Python's grammar has fewer than 256 fields
+    bool named = false;
+  };
+
+  /// Flattens `root` and everything under it. Stops when the nesting passes
+  /// `depth_limit` (recursion elsewhere would not survive such input): returns null and
+  /// sets `deepest` to the first node past the limit.
+  static std::shared_ptr<SyntaxTree> flatten(TSNode root, uint32_t depth_limit, TSNode* deepest = nullptr);
+  /// Parses `text` as Python and flattens it; null when tree-sitter gives up. Syntax
+  /// errors are kept (ERROR and MISSING nodes), as in tree-sitter's tree.
+  static std::shared_ptr<SyntaxTree> parse(const std::string& text);
+
+  SyntaxNode root() const { return entries_.empty() ? SyntaxNode{} : SyntaxNode{this, 0}; }
+  const Entry& entry(uint32_t id) const { return entries_[id]; }
+  size_t size() const { return entries_.size(); }
+  /// Whether tree-sitter found a syntax error anywhere (ts_node_has_error on the root).
+  bool has_error() const { return has_error_; }
+
+ private:
+  std::vector<Entry> entries_;  ///< in document (pre-)order: a node's children follow it
+  bool has_error_ = false;
+};
+
+inline uint32_t SyntaxNode::start_byte() const { return tree_->entry(id_).start_byte; }
+inline uint32_t SyntaxNode::end_byte() const { return tree_->entry(id_).end_byte; }
+inline TSPoint SyntaxNode::start_point() const { return tree_->entry(id_).start_point; }
+inline TSPoint SyntaxNode::end_point() const { return tree_->entry(id_).end_point; }
+inline TSSymbol SyntaxNode::symbol() const { return tree_->entry(id_).symbol; }
+inline bool SyntaxNode::is_named() const { return tree_->entry(id_).named; }
+inline TSFieldId SyntaxNode::field_id() const { return tree_->entry(id_).field; }
+
+inline SyntaxNode SyntaxNode::parent() const {
+  if (!tree_) return {};
+  uint32_t p = tree_->entry(id_).parent;
+  return p == SyntaxTree::kNone ? SyntaxNode{} : SyntaxNode{tree_, p};
+}
+
+inline SyntaxNode SyntaxNode::first_child() const {
+  if (!tree_) return {};
+  uint32_t c = id_ + 1;
+  return c < tree_->size() && tree_->entry(c).parent == id_ ? SyntaxNode{tree_, c} : SyntaxNode{};
+}
+
+inline SyntaxNode SyntaxNode::next_sibling() const {
+  if (!tree_) return {};
+  uint32_t s = tree_->entry(id_).next_sibling;
+  return s == SyntaxTree::kNone ? SyntaxNode{} : SyntaxNode{tree_, s};
+}
+
+inline SyntaxNode SyntaxNode::child_by_field_id(TSFieldId field) const {
+  if (!tree_ || field == 0) return {};
+  for (SyntaxNode c = first_child(); !c.is_null(); c = c.next_sibling()) {
+    if (c.field_id() == field) return c;
+  }
+  return {};
+}
+
+}  // namespace ddplint::frontend::python

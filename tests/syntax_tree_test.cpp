@@ -1,0 +1,152 @@
+// The flat syntax tree answers as tree-sitter's own tree does: every node of every
+// Python file under testdata/ and examples/ (and some awkward snippets), compared
+// question by question with the ts_node_* function of the same name.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "lint/frontend/python/syntax.h"
+#include "lint/frontend/python/tree.h"
+#include "test_util.h"
+
+namespace ddplint::frontend::python {
+namespace {
+
+bool same(TSNode a, SyntaxNode b) {
+  if (ts_node_is_null(a) || b.is_null()) return ts_node_is_null(a) == b.is_null();
+  return ts_node_start_byte(a) == b.start_byte() && ts_node_end_byte(a) == b.end_byte() &&
+         ts_node_symbol(a) == b.symbol() && ts_node_is_named(a) == b.is_named();
+}
+
+/// Walks tree-sitter's visible nodes in document order beside the flat tree's entries
+/// and compares every answer. Returns the number of nodes compared.
+size_t compare(const std::string& text, const std::string& what) {
+  TSParser* parser = ts_parser_new();
+  ts_parser_set_language(parser, tree_sitter_python());
+  TSTree* raw = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  auto flat = SyntaxTree::flatten(ts_tree_root_node(raw), UINT32_MAX);
+  EXPECT_NE(flat, nullptr) << what;
+  if (!flat) return 0;
+  EXPECT_EQ(flat->has_error(), ts_node_has_error(ts_tree_root_node(raw))) << what;
+  const TSLanguage* lang = tree_sitter_python();
+  const uint32_t fields = ts_language_field_count(lang);
+  TSTreeCursor c = ts_tree_cursor_new(ts_tree_root_node(raw));
+  uint32_t id = 0;
+  size_t failures = 0;
+  for (;;) {
+    TSNode n = ts_tree_cursor_current_node(&c);
+    EXPECT_LT(id, flat->size()) << what;
+    if (id >= flat->size()) break;
+    SyntaxNode f(flat.get(), id);
+    auto where = [&] { return what + " node " + std::to_string(id) + " `" + ts_node_type(n) + "`"; };
+    bool ok = same(n, f) && std::string(ts_node_type(n)) == f.type() &&
+              ts_node_start_point(n).row == f.start_point().row &&
+              ts_node_start_point(n).column == f.start_point().column &&
+              ts_node_end_point(n).row == f.end_point().row && ts_node_end_point(n).column == f.end_point().column &&
+              ts_node_named_child_count(n) == f.named_child_count();
+    // tree-sitter finds a parent by position from the root, which cannot place a
+    // zero-width MISSING node (it answers the `(` before a missing `)`); the flat tree
+    // records the real one.
+    if (ok && !ts_node_is_missing(n) && !same(ts_node_parent(n), f.parent())) {
+      ADD_FAILURE() << where() << ": parent";
+      ok = false;
+    }
+    EXPECT_TRUE(ok) << where();
+    for (uint32_t i = 0; ok && i < ts_node_named_child_count(n); ++i) {
+      if (!same(ts_node_named_child(n, i), f.named_child(i))) {
+        ADD_FAILURE() << where() << ": named child " << i;
+        ok = false;
+      }
+    }
+    for (TSFieldId field = 1; ok && field <= fields; ++field) {
+      TSNode want = ts_node_child_by_field_id(n, field);
+      // A field inherited through an aliased hidden rule (`match_statement`'s
+      // alternatives live in its `block`): ts_node_child_by_field_id reaches through
+      // the block, the flat tree gives the field to the block's children, as
+      // tree-sitter's cursor (and Syntax::fields) always did.
+      if (!ts_node_is_null(want) && !ts_node_eq(ts_node_parent(want), n)) want = TSNode{};
+      if (!same(want, f.child_by_field_id(field))) {
+        ADD_FAILURE() << where() << ": field " << ts_language_field_name_for_id(lang, field);
+        ok = false;
+      }
+    }
+    // A node's own range, and the range of its first byte, from the root.
+    uint32_t b = ts_node_start_byte(n), e = ts_node_end_byte(n);
+    TSNode root = ts_tree_root_node(raw);
+    if (ok && (!same(ts_node_descendant_for_byte_range(root, b, e), flat->root().descendant_for_byte_range(b, e)) ||
+               !same(ts_node_descendant_for_byte_range(root, b, b), flat->root().descendant_for_byte_range(b, b)))) {
+      ADD_FAILURE() << where() << ": descendant_for_byte_range";
+      ok = false;
+    }
+    if (!ok && ++failures > 5) break;
+    ++id;
+    if (ts_tree_cursor_goto_first_child(&c)) continue;
+    bool moved = false;
+    while (!moved) {
+      if (ts_tree_cursor_goto_next_sibling(&c)) {
+        moved = true;
+      } else if (!ts_tree_cursor_goto_parent(&c)) {
+        break;
+      }
+    }
+    if (!moved) break;
+  }
+  ts_tree_cursor_delete(&c);
+  if (failures == 0) EXPECT_EQ(id, flat->size()) << what << ": node count";
+  ts_tree_delete(raw);
+  ts_parser_delete(parser);
+  return id;
+}
+
+TEST(SyntaxTree, AnswersAsTreeSitterOnEveryTestFile) {
+  namespace fs = std::filesystem;
+  size_t files = 0, nodes = 0;
+  for (const char* dir : {"testdata", "examples"}) {
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(test_util::source_dir()) / dir)) {
+      if (entry.path().extension() != ".py" || !entry.is_regular_file()) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      nodes += compare(ss.str(), entry.path().string());
+      ++files;
+    }
+  }
+  EXPECT_GT(files, 50u);
+  EXPECT_GT(nodes, 10000u);
+}
+
+TEST(SyntaxTree, AnswersAsTreeSitterOnAwkwardSource) {
+  // Syntax errors (ERROR and MISSING nodes), comments between fields, decorators, line
+  // continuations, string interpolation, an empty file, CRLF.
+  for (const char* text : {
+           "",
+           "def f(:\n    return\n",
+           "x = (1,\n",
+           "class A(nn.Module):  # c\n    @dec\n    def forward(self, x):  # c\n        return self.f(x) \\\n + 1\n",
+           "y = f'{a!r:>{w}}' if a else b  # c\n",
+           "import a.b as c, d\nfrom .x import (y as z,  # c\n  w)\n",
+           "if a:\r\n    pass\r\nelif b:\r\n    pass\r\nelse:\r\n    pass\r\n",
+           "match x:\n    case [a, *rest]:\n        pass\n",
+           "lambda: (yield)\n",
+       }) {
+    compare(text, std::string("snippet: ") + text);
+  }
+}
+
+TEST(SyntaxTree, FlattenStopsPastTheDepthLimit) {
+  std::string text = "x = " + std::string(300, '(') + "1" + std::string(300, ')') + "\n";
+  TSParser* parser = ts_parser_new();
+  ts_parser_set_language(parser, tree_sitter_python());
+  TSTree* raw = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  TSNode deepest{};
+  EXPECT_EQ(SyntaxTree::flatten(ts_tree_root_node(raw), 100, &deepest), nullptr);
+  EXPECT_FALSE(ts_node_is_null(deepest));
+  EXPECT_NE(SyntaxTree::flatten(ts_tree_root_node(raw), 1000), nullptr);
+  ts_tree_delete(raw);
+  ts_parser_delete(parser);
+}
+
+}  // namespace
+}  // namespace ddplint::frontend::python
