@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "lint/frontend/python/parse_arena.h"
 #include "lint/frontend/python/syntax.h"
 #include "lint/frontend/python/tree.h"
 #include "test_util.h"
@@ -145,6 +146,58 @@ TEST(SyntaxTree, FlattenStopsPastTheDepthLimit) {
   EXPECT_FALSE(ts_node_is_null(deepest));
   EXPECT_NE(SyntaxTree::flatten(ts_tree_root_node(raw), 1000), nullptr);
   ts_tree_delete(raw);
+  ts_parser_delete(parser);
+}
+
+}  // namespace
+}  // namespace ddplint::frontend::python
+
+namespace ddplint::frontend::python {
+namespace {
+
+TSTree* parse_raw(TSParser* parser, const std::string& text) {
+  return ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
+}
+
+TEST(ParseArena, FilesReuseTheSameMemory) {
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "class C" + std::to_string(i) + ":\n    def f(self, x):\n        return x + 1\n";
+  size_t after_first = 0;
+  for (int round = 0; round < 10; ++round) {
+    ParseArena::Scope arena;
+    TSParser* parser = ts_parser_new();
+    ts_parser_set_language(parser, tree_sitter_python());
+    TSTree* tree = parse_raw(parser, text);
+    auto flat = SyntaxTree::flatten(ts_tree_root_node(tree), 1000);
+    ASSERT_NE(flat, nullptr);
+    EXPECT_EQ(Syntax::children(flat->root()).size(), 400u);
+    ts_parser_delete(parser);  // the tree is left to the arena
+    if (round == 0) after_first = ParseArena::reserved_bytes();
+  }
+  EXPECT_GT(after_first, 0u);
+  EXPECT_EQ(ParseArena::reserved_bytes(), after_first);
+}
+
+TEST(ParseArena, HeapObjectsStayValidAcrossScopes) {
+  // A parser and a tree made outside any scope stay valid across one (their blocks are
+  // the heap's, and stay there), and a scope's objects may be deleted inside it.
+  TSParser* parser = ts_parser_new();
+  ts_parser_set_language(parser, tree_sitter_python());
+  TSTree* before = parse_raw(parser, "x = 1\n");
+  {
+    ParseArena::Scope arena;
+    TSParser* inner = ts_parser_new();
+    ts_parser_set_language(inner, tree_sitter_python());
+    TSTree* t = parse_raw(inner, "def f():\n    return [i for i in range(3)]\n");
+    EXPECT_FALSE(ts_node_has_error(ts_tree_root_node(t)));
+    ts_tree_delete(t);  // allowed: a no-op on arena blocks
+    ts_parser_delete(inner);
+  }
+  TSTree* after = parse_raw(parser, "y = 2\n");
+  EXPECT_FALSE(ts_node_has_error(ts_tree_root_node(after)));
+  EXPECT_EQ(SyntaxTree::flatten(ts_tree_root_node(before), 10)->size(), SyntaxTree::flatten(ts_tree_root_node(after), 10)->size());
+  ts_tree_delete(before);
+  ts_tree_delete(after);
   ts_parser_delete(parser);
 }
 

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "lint/frontend/python/impl.h"
+#include "lint/frontend/python/parse_arena.h"
 
 namespace ddplint::frontend::python {
 namespace {
@@ -200,8 +201,6 @@ std::vector<SyntaxNode> class_methods(SyntaxNode class_node) {
 }
 
 Frontend::Impl::Impl(ir::Program& p, DiagnosticSink& s) : program(p), sink(s), index(p) {
-  parser = ts_parser_new();
-  ts_parser_set_language(parser, tree_sitter_python());
 }
 
 Frontend::Impl::~Impl() {
@@ -210,10 +209,9 @@ Frontend::Impl::~Impl() {
     if (!u->tree) continue;
     program.syntax_cache[u->file] = u->tree;
   }
-  ts_parser_delete(parser);
 }
 
-Prepared prepare_source(const std::string& path, std::string text, bool reported, TSParser* parser) {
+Prepared prepare_source(const std::string& path, std::string text, bool reported) {
   Prepared p;
   p.path = path;
   p.reported = reported;
@@ -241,24 +239,28 @@ Prepared prepare_source(const std::string& path, std::string text, bool reported
   f.set_text(std::move(text));
   f.module_name = module_name_for(path, p.is_package, &p.root_dir);
   p.has_file = true;
-  TSTree* tree = ts_parser_parse_string(parser, nullptr, f.text.data(), static_cast<uint32_t>(f.text.size()));
+  // tree-sitter's memory for this file comes from an arena that is dropped whole at the
+  // end of this function: the tree is flattened and never deleted node by node.
+  ParseArena::Scope arena;
+  struct Parser {
+    TSParser* p = ts_parser_new();
+    ~Parser() { ts_parser_delete(p); }
+  } parser;
+  ts_parser_set_language(parser.p, tree_sitter_python());
+  TSTree* tree = ts_parser_parse_string(parser.p, nullptr, f.text.data(), static_cast<uint32_t>(f.text.size()));
   if (!tree) return fail(std::nullopt, "the parser gave up on this file");
   TSNode root = ts_tree_root_node(tree);
   if (ts_node_has_error(root)) {
     TSNode err = first_error(root);
     std::string what = ts_node_is_missing(err) ? fmt::format("missing `{}`", ts_node_type(err)) : "invalid syntax";
-    ir::Span at = raw_span(err);
-    ts_tree_delete(tree);
-    return fail(at, fmt::format("syntax error: {}; this file was not linted", what));
+    return fail(raw_span(err), fmt::format("syntax error: {}; this file was not linted", what));
   }
   TSNode deepest{};
   p.tree = SyntaxTree::flatten(root, kMaxTreeDepth, &deepest);
   if (!p.tree) {
-    ir::Span at = raw_span(deepest);
-    ts_tree_delete(tree);
-    return fail(at, fmt::format("syntax nested more than {} levels deep; this file was not linted", kMaxTreeDepth));
+    return fail(raw_span(deepest),
+                fmt::format("syntax nested more than {} levels deep; this file was not linted", kMaxTreeDepth));
   }
-  ts_tree_delete(tree);  // the flat tree is all the frontend reads from here on
   scan_tree(*p.tree, f, p.attr_assignments);
   return p;
 }
@@ -293,7 +295,7 @@ bool Frontend::Impl::commit(Prepared&& p) {
 }
 
 bool Frontend::Impl::parse(const std::string& path, std::string text, bool reported) {
-  return commit(prepare_source(path, std::move(text), reported, parser));
+  return commit(prepare_source(path, std::move(text), reported));
 }
 
 void Frontend::Impl::index_unit(Unit& u) {
@@ -529,13 +531,11 @@ void Frontend::add_files(const std::vector<std::string>& paths, unsigned threads
   std::vector<Prepared> prepared(paths.size());
   std::atomic<size_t> next{0};
   auto work = [&]() {
-    TSParser* parser = ts_parser_new();
-    ts_parser_set_language(parser, tree_sitter_python());
     for (size_t i = next++; i < paths.size(); i = next++) {
       const std::string& path = paths[i];
       auto it = overlay ? overlay->find(path) : decltype(overlay->end()){};
       if (overlay && it != overlay->end()) {
-        prepared[i] = prepare_source(path, it->second, true, parser);
+        prepared[i] = prepare_source(path, it->second, true);
         continue;
       }
       std::ifstream in(path, std::ios::binary);
@@ -547,9 +547,8 @@ void Frontend::add_files(const std::vector<std::string>& paths, unsigned threads
       }
       std::ostringstream ss;
       ss << in.rdbuf();
-      prepared[i] = prepare_source(path, ss.str(), true, parser);
+      prepared[i] = prepare_source(path, ss.str(), true);
     }
-    ts_parser_delete(parser);
   };
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(paths.size())));
   std::vector<std::thread> pool;

@@ -27,7 +27,7 @@ struct Prepared {
   std::vector<AttrAssignment> attr_assignments;
 };
 
-Prepared prepare_source(const std::string& path, std::string text, bool reported, TSParser* parser);
+Prepared prepare_source(const std::string& path, std::string text, bool reported);
 
 struct Frontend::Impl {
   Impl(ir::Program& p, DiagnosticSink& s);
@@ -35,7 +35,6 @@ struct Frontend::Impl {
 
   ir::Program& program;
   DiagnosticSink& sink;
-  TSParser* parser = nullptr;
   std::vector<std::unique_ptr<Unit>> units;
   ProjectIndex index;
   std::map<std::string, ir::ClassInfo*> classes;  ///< nn.Module subclasses by qualified name
