@@ -64,7 +64,9 @@ for t in "${targets[@]}"; do
     tail -30 "build-fuzz/$t.log"
     status=1
   else
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$t.log" | sed "s/^/fuzz: $t /"
+    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "build-fuzz/$t.log" | sed "s/^/fuzz: $t /" || true
+    # Fork mode prints no final stats; its last progress line counts what ran.
+    grep -E "oom/timeout/crash" "build-fuzz/$t.log" | tail -1 | sed "s/^/fuzz: $t /" || true
   fi
 done
 exit $status
