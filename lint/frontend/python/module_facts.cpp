@@ -108,8 +108,7 @@ class FactsBuilder {
           }
         }
       }
-      for (const char* f : {"body", "consequence"}) {
-        SyntaxNode b = Syntax::field(st, f);
+      for (SyntaxNode b : {Syntax::field(st, "body"), Syntax::field(st, "consequence")}) {
         if (!b.is_null() && Syntax::is(b, "block")) {
           bool loop = in_loop || Syntax::is(st, "for_statement") || Syntax::is(st, "while_statement");
           read_locals(b, scope, loop, depth + 1);
@@ -547,8 +546,7 @@ class FactsBuilder {
     for (SyntaxNode st : Syntax::children(block)) {
       if (Syntax::is(st, "return_statement")) out.push_back(st);
       if (Syntax::is(st, "function_definition") || Syntax::is(st, "class_definition")) continue;
-      for (const char* f : {"body", "consequence"}) {
-        SyntaxNode b = Syntax::field(st, f);
+      for (SyntaxNode b : {Syntax::field(st, "body"), Syntax::field(st, "consequence")}) {
         if (!b.is_null() && Syntax::is(b, "block")) collect_returns(b, out, depth + 1);
       }
       for (SyntaxNode alt : Syntax::fields(st, "alternative")) {

@@ -28,30 +28,28 @@ class Syntax {
  public:
   Syntax(const std::string& text, int file) : text_(text), file_(file) {}
 
-  static bool is(SyntaxNode n, const char* type) {
-    if (n.is_null()) return false;
-    const char* t = n.type();
-    return t[0] == type[0] && std::strcmp(t, type) == 0;  // most tests fail on the first letter
+  /// A node type or field name as written in the code ("call", "body"): a string
+  /// literal (checked at compile time), so its address names it for the program's life
+  /// and the lookups below remember their answer by that address.
+  class GrammarName {
+   public:
+    template <size_t N>
+    consteval GrammarName(const char (&s)[N]) : text_(s) {}
+    const char* text() const { return text_; }
+
+   private:
+    const char* text_;
+  };
+
+  /// Whether `n` is of the type: one comparison of name indices (tree.h).
+  static bool is(SyntaxNode n, GrammarName type) {
+    return !n.is_null() && SyntaxTree::name_index(n.symbol()) == cached_name_index(type);
   }
-  static SyntaxNode field(SyntaxNode n, const char* name) { return n.child_by_field_id(cached_field_id(name)); }
+  static SyntaxNode field(SyntaxNode n, GrammarName name) { return n.child_by_field_id(cached_field_id(name)); }
   /// The grammar's id of a field name (0 when it has none), without tree-sitter's
   /// linear search over the names.
   static TSFieldId field_id(std::string_view name);
-  /// field_id, remembered by the name's address (callers pass literals); a hit is
-  /// confirmed against the grammar's spelling, so any string is safe.
-  static TSFieldId cached_field_id(const char* name) {
-    struct Slot {
-      const char* key = nullptr;
-      const char* spelling = nullptr;  ///< the grammar's
-      TSFieldId id = 0;
-    };
-    thread_local Slot slots[64];
-    Slot& s = slots[(reinterpret_cast<uintptr_t>(name) >> 2) & 63];
-    if (s.key == name && std::strcmp(s.spelling, name) == 0) return s.id;
-    TSFieldId id = field_id(name);
-    if (id) s = {name, ts_language_field_name_for_id(tree_sitter_python(), id), id};
-    return id;
-  }
+
   /// Named children without comments.
   static std::vector<SyntaxNode> children(SyntaxNode n) {
     std::vector<SyntaxNode> out;
@@ -61,7 +59,7 @@ class Syntax {
     return out;
   }
   /// All children with a given field name (e.g. several "name" in an import).
-  static std::vector<SyntaxNode> fields(SyntaxNode n, const char* name) {
+  static std::vector<SyntaxNode> fields(SyntaxNode n, GrammarName name) {
     std::vector<SyntaxNode> out;
     TSFieldId id = cached_field_id(name);
     if (id == 0) return out;
@@ -125,6 +123,29 @@ class Syntax {
   int file() const { return file_; }
 
  private:
+  /// Lookups remembered per name (by its address) and thread.
+  template <class T>
+  struct Memo {
+    const char* key = nullptr;
+    T value{};
+  };
+  static size_t slot(GrammarName name) {
+    auto a = reinterpret_cast<uintptr_t>(name.text());
+    return (a ^ (a >> 8)) & 255;
+  }
+  static uint16_t cached_name_index(GrammarName name) {
+    thread_local Memo<uint16_t> memo[256];
+    Memo<uint16_t>& m = memo[slot(name)];
+    if (m.key != name.text()) m = {name.text(), SyntaxTree::name_index(name.text())};
+    return m.value;
+  }
+  static TSFieldId cached_field_id(GrammarName name) {
+    thread_local Memo<TSFieldId> memo[256];
+    Memo<TSFieldId>& m = memo[slot(name)];
+    if (m.key != name.text()) m = {name.text(), field_id(name.text())};
+    return m.value;
+  }
+
   const std::string& text_;
   int file_;
 };

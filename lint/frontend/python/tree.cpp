@@ -1,5 +1,7 @@
 #include "lint/frontend/python/tree.h"
 
+#include <cstring>
+
 #include "lint/frontend/python/syntax.h"
 
 namespace ddplint::frontend::python {
@@ -13,6 +15,48 @@ const char* SyntaxNode::type() const {
   }();
   TSSymbol s = symbol();
   return s < names.size() ? names[s] : ts_language_symbol_name(tree_sitter_python(), s);
+}
+
+namespace {
+
+/// Each symbol's name, and its name index: the first symbol with the same name.
+struct NameTable {
+  std::vector<uint16_t> index;
+  std::vector<const char*> names;
+  NameTable() {
+    const TSLanguage* lang = tree_sitter_python();
+    uint32_t n = ts_language_symbol_count(lang);
+    index.resize(n);
+    names.resize(n);
+    for (TSSymbol s = 0; s < n; ++s) {
+      names[s] = ts_language_symbol_name(lang, s);
+      index[s] = s;
+      for (TSSymbol t = 0; t < s; ++t) {
+        if (std::strcmp(names[t], names[s]) == 0) {
+          index[s] = index[t];
+          break;
+        }
+      }
+    }
+  }
+};
+
+const NameTable& name_table() {
+  static const NameTable table;
+  return table;
+}
+
+}  // namespace
+
+const std::vector<uint16_t>& SyntaxTree::name_indices() { return name_table().index; }
+
+uint16_t SyntaxTree::name_index(const char* name) {
+  const NameTable& t = name_table();
+  for (size_t s = 0; s < t.names.size(); ++s) {
+    if (std::strcmp(t.names[s], name) == 0) return t.index[s];
+  }
+  // tree-sitter's error symbol is not in the grammar's table: it gets an index of its own.
+  return std::strcmp(name, "ERROR") == 0 ? static_cast<uint16_t>(t.names.size()) : kNoName;
 }
 
 uint32_t SyntaxNode::named_child_count() const {
@@ -51,8 +95,9 @@ std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, uint32_t depth_limi
   auto out = std::make_shared<SyntaxTree>();
   out->has_error_ = ts_node_has_error(root);
   std::vector<Entry>& entries = out->entries_;
-  // About one visible node per 4 bytes of Python; one reallocation at most, usually.
-  entries.reserve((ts_node_end_byte(root) - ts_node_start_byte(root)) / 4 + 16);
+  // Python has about 0.44 visible nodes per byte (the bench tree): room for one per 2
+  // bytes avoids copying the array as it grows.
+  entries.reserve((ts_node_end_byte(root) - ts_node_start_byte(root)) / 2 + 16);
   std::vector<uint32_t> open{kNone};      // open[d]: the node at depth d-1 (parent of depth d)
   std::vector<uint32_t> last_at{kNone};  // last_at[d]: the last node seen at depth d
   TSTreeCursor c = ts_tree_cursor_new(root);

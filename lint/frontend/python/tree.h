@@ -21,6 +21,8 @@
 
 #include <tree_sitter/api.h>
 
+extern "C" const TSLanguage* tree_sitter_python(void);
+
 namespace ddplint::frontend::python {
 
 class SyntaxTree;
@@ -92,7 +94,18 @@ class SyntaxTree {
   /// Whether tree-sitter found a syntax error anywhere (ts_node_has_error on the root).
   bool has_error() const { return has_error_; }
 
+  /// Symbols that share a name ("identifier" as a rule and as an alias) share a name
+  /// index, so that a type test is one comparison: name_index(node.symbol()) ==
+  /// name_index("identifier"). kNoName for a name the grammar does not have.
+  static constexpr uint16_t kNoName = UINT16_MAX;
+  static uint16_t name_index(TSSymbol symbol) {
+    const std::vector<uint16_t>& t = name_indices();
+    return symbol < t.size() ? t[symbol] : name_index(ts_language_symbol_name(tree_sitter_python(), symbol));
+  }
+  static uint16_t name_index(const char* name);
+
  private:
+  static const std::vector<uint16_t>& name_indices();
   std::vector<Entry> entries_;  ///< in document (pre-)order: a node's children follow it
   bool has_error_ = false;
 };
