@@ -27,7 +27,7 @@ size_t compare(const std::string& text, const std::string& what) {
   TSParser* parser = ts_parser_new();
   ts_parser_set_language(parser, tree_sitter_python());
   TSTree* raw = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
-  auto flat = SyntaxTree::flatten(ts_tree_root_node(raw), UINT32_MAX);
+  auto flat = SyntaxTree::flatten(ts_tree_root_node(raw), text, UINT32_MAX);
   EXPECT_NE(flat, nullptr) << what;
   if (!flat) return 0;
   EXPECT_EQ(flat->has_error(), ts_node_has_error(ts_tree_root_node(raw))) << what;
@@ -142,9 +142,9 @@ TEST(SyntaxTree, FlattenStopsPastTheDepthLimit) {
   ts_parser_set_language(parser, tree_sitter_python());
   TSTree* raw = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
   TSNode deepest{};
-  EXPECT_EQ(SyntaxTree::flatten(ts_tree_root_node(raw), 100, &deepest), nullptr);
+  EXPECT_EQ(SyntaxTree::flatten(ts_tree_root_node(raw), text, 100, &deepest), nullptr);
   EXPECT_FALSE(ts_node_is_null(deepest));
-  EXPECT_NE(SyntaxTree::flatten(ts_tree_root_node(raw), 1000), nullptr);
+  EXPECT_NE(SyntaxTree::flatten(ts_tree_root_node(raw), text, 1000), nullptr);
   ts_tree_delete(raw);
   ts_parser_delete(parser);
 }
@@ -168,7 +168,7 @@ TEST(ParseArena, FilesReuseTheSameMemory) {
     TSParser* parser = ts_parser_new();
     ts_parser_set_language(parser, tree_sitter_python());
     TSTree* tree = parse_raw(parser, text);
-    auto flat = SyntaxTree::flatten(ts_tree_root_node(tree), 1000);
+    auto flat = SyntaxTree::flatten(ts_tree_root_node(tree), text, 1000);
     ASSERT_NE(flat, nullptr);
     EXPECT_EQ(Syntax::children(flat->root()).size(), 400u);
     ts_parser_delete(parser);  // the tree is left to the arena
@@ -195,7 +195,7 @@ TEST(ParseArena, HeapObjectsStayValidAcrossScopes) {
   }
   TSTree* after = parse_raw(parser, "y = 2\n");
   EXPECT_FALSE(ts_node_has_error(ts_tree_root_node(after)));
-  EXPECT_EQ(SyntaxTree::flatten(ts_tree_root_node(before), 10)->size(), SyntaxTree::flatten(ts_tree_root_node(after), 10)->size());
+  EXPECT_EQ(SyntaxTree::flatten(ts_tree_root_node(before), "x = 1\n", 10)->size(), SyntaxTree::flatten(ts_tree_root_node(after), "y = 2\n", 10)->size());
   ts_tree_delete(before);
   ts_tree_delete(after);
   ts_parser_delete(parser);

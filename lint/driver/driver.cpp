@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -24,6 +25,16 @@
 
 namespace ddplint::driver {
 namespace {
+
+/// Resident memory now, in MB (DDPLINT_TIMING's laps show it beside the time).
+double resident_mb() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)) / (1024.0 * 1024.0);
+}
 
 bool matches(const std::string& code, const std::vector<std::string>& patterns) {
   for (const auto& p : patterns) {
@@ -60,8 +71,8 @@ std::unique_ptr<ir::Program> load(const std::vector<std::string>& all_paths, Dia
   auto t = std::chrono::steady_clock::now();
   fe.add_files(sources, threads, overlay);
   if (std::getenv("DDPLINT_TIMING")) {
-    std::fprintf(stderr, "ddplint: %-10s %7.1f ms\n", "parse",
-                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count());
+    std::fprintf(stderr, "ddplint: %-10s %7.1f ms  %6.0f MB resident\n", "parse",
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count(), resident_mb());
   }
   files = sources.size() + archives.size();
   fe.lower();
@@ -143,8 +154,8 @@ CheckResult check(const CheckOptions& options) {
   auto lap = [&](const char* what) {
     if (!timing) return;
     auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "ddplint: %-10s %7.1f ms\n", what,
-                 std::chrono::duration<double, std::milli>(now - t0).count());
+    std::fprintf(stderr, "ddplint: %-10s %7.1f ms  %6.0f MB resident\n", what,
+                 std::chrono::duration<double, std::milli>(now - t0).count(), resident_mb());
     t0 = now;
   };
   torchscript::LoadOptions ts_options;
@@ -152,6 +163,25 @@ CheckResult check(const CheckOptions& options) {
   r.program = load(options.paths, sink, r.files, options.overlay, &settings, threads, options.respect_gitignore,
                    false, ts_options);
   lap("load");
+  if (timing) {
+    size_t graphs = 0, nodes = 0, values = 0;
+    std::function<void(const ir::Block&)> count = [&](const ir::Block& b) {
+      for (const auto& n : b.nodes()) {
+        ++nodes;
+        for (const auto& sub : n->blocks()) count(*sub);
+      }
+    };
+    auto graph = [&](const ir::Graph& g) {
+      ++graphs;
+      values += static_cast<size_t>(g.value_count());
+      count(*g.block());
+    };
+    for (const auto& c : r.program->classes) {
+      for (const auto& m : c->methods) graph(*m->graph);
+    }
+    for (const auto& f : r.program->functions) graph(*f->graph);
+    std::fprintf(stderr, "ddplint: IR         %zu graphs, %zu nodes, %zu values\n", graphs, nodes, values);
+  }
   const ir::Program& program = *r.program;
   // Every class first (context files too: they tell how reported classes are used),
   // then the rules, which read what the containing classes say (ContextIndex).

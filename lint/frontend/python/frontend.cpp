@@ -256,7 +256,7 @@ Prepared prepare_source(const std::string& path, std::string text, bool reported
     return fail(raw_span(err), fmt::format("syntax error: {}; this file was not linted", what));
   }
   TSNode deepest{};
-  p.tree = SyntaxTree::flatten(root, kMaxTreeDepth, &deepest);
+  p.tree = SyntaxTree::flatten(root, f.text, kMaxTreeDepth, &deepest);
   if (!p.tree) {
     return fail(raw_span(deepest),
                 fmt::format("syntax nested more than {} levels deep; this file was not linted", kMaxTreeDepth));

@@ -91,8 +91,13 @@ SyntaxNode SyntaxNode::descendant_for_byte_range(uint32_t start, uint32_t end) c
   return node;
 }
 
-std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, uint32_t depth_limit, TSNode* deepest) {
+std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::string_view text, uint32_t depth_limit,
+                                                TSNode* deepest) {
   auto out = std::make_shared<SyntaxTree>();
+  out->line_starts_.push_back(0);
+  for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
+    out->line_starts_.push_back(static_cast<uint32_t>(at + 1));
+  }
   out->has_error_ = ts_node_has_error(root);
   std::vector<Entry>& entries = out->entries_;
   // Python has about 0.44 visible nodes per byte (the bench tree): room for one per 2
@@ -109,8 +114,6 @@ std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, uint32_t depth_limi
     Entry& e = entries.emplace_back();
     e.start_byte = ts_node_start_byte(cur);
     e.end_byte = ts_node_end_byte(cur);
-    e.start_point = ts_node_start_point(cur);
-    e.end_point = ts_node_end_point(cur);
     e.parent = open[depth];
     e.symbol = ts_node_symbol(cur);
     e.field = static_cast<uint8_t>(depth ? ts_tree_cursor_current_field_id(&c) : 0);
@@ -155,7 +158,7 @@ std::shared_ptr<SyntaxTree> SyntaxTree::parse(const std::string& text) {
   TSTree* tree = ts_parser_parse_string(parser, nullptr, text.data(), static_cast<uint32_t>(text.size()));
   ts_parser_delete(parser);
   if (!tree) return nullptr;
-  auto out = flatten(ts_tree_root_node(tree), UINT32_MAX);
+  auto out = flatten(ts_tree_root_node(tree), text, UINT32_MAX);
   ts_tree_delete(tree);
   return out;
 }

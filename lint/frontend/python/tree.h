@@ -14,9 +14,11 @@
 // of the same name means (tests/syntax_tree_test.cpp compares them node by node).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <tree_sitter/api.h>
@@ -70,9 +72,9 @@ class SyntaxNode {
 class SyntaxTree {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
+  /// 20 bytes: a large run holds millions (points come from the line table).
   struct Entry {
     uint32_t start_byte = 0, end_byte = 0;
-    TSPoint start_point{}, end_point{};
     uint32_t parent = kNone;
     uint32_t next_sibling = kNone;
     TSSymbol symbol = 0;
@@ -83,7 +85,9 @@ class SyntaxTree {
   /// Flattens `root` and everything under it. Stops when the nesting passes
   /// `depth_limit` (recursion elsewhere would not survive such input): returns null and
   /// sets `deepest` to the first node past the limit.
-  static std::shared_ptr<SyntaxTree> flatten(TSNode root, uint32_t depth_limit, TSNode* deepest = nullptr);
+  /// `text` is the source tree-sitter parsed (for the line table).
+  static std::shared_ptr<SyntaxTree> flatten(TSNode root, std::string_view text, uint32_t depth_limit,
+                                             TSNode* deepest = nullptr);
   /// Parses `text` as Python and flattens it; null when tree-sitter gives up. Syntax
   /// errors are kept (ERROR and MISSING nodes), as in tree-sitter's tree.
   static std::shared_ptr<SyntaxTree> parse(const std::string& text);
@@ -91,6 +95,12 @@ class SyntaxTree {
   SyntaxNode root() const { return entries_.empty() ? SyntaxNode{} : SyntaxNode{this, 0}; }
   const Entry& entry(uint32_t id) const { return entries_[id]; }
   size_t size() const { return entries_.size(); }
+  /// Row and byte column of a byte offset, as tree-sitter counts them (rows end at '\n').
+  TSPoint point_at(uint32_t byte) const {
+    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), byte);
+    auto row = static_cast<uint32_t>(it - line_starts_.begin()) - 1;
+    return {row, byte - line_starts_[row]};
+  }
   /// Whether tree-sitter found a syntax error anywhere (ts_node_has_error on the root).
   bool has_error() const { return has_error_; }
 
@@ -107,13 +117,14 @@ class SyntaxTree {
  private:
   static const std::vector<uint16_t>& name_indices();
   std::vector<Entry> entries_;  ///< in document (pre-)order: a node's children follow it
+  std::vector<uint32_t> line_starts_;  ///< byte offset of each row's first byte
   bool has_error_ = false;
 };
 
 inline uint32_t SyntaxNode::start_byte() const { return tree_->entry(id_).start_byte; }
 inline uint32_t SyntaxNode::end_byte() const { return tree_->entry(id_).end_byte; }
-inline TSPoint SyntaxNode::start_point() const { return tree_->entry(id_).start_point; }
-inline TSPoint SyntaxNode::end_point() const { return tree_->entry(id_).end_point; }
+inline TSPoint SyntaxNode::start_point() const { return tree_->point_at(start_byte()); }
+inline TSPoint SyntaxNode::end_point() const { return tree_->point_at(end_byte()); }
 inline TSSymbol SyntaxNode::symbol() const { return tree_->entry(id_).symbol; }
 inline bool SyntaxNode::is_named() const { return tree_->entry(id_).named; }
 inline TSFieldId SyntaxNode::field_id() const { return tree_->entry(id_).field; }
