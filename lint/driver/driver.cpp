@@ -245,7 +245,7 @@ CheckResult check(const CheckOptions& options) {
       channels_last.insert(p->entered_classes.begin(), p->entered_classes.end());
     }
   }
-  passes::ProgramRuleContext pctx{program, parts, context, calls, conversions, sink};
+  passes::ProgramRuleContext pctx{program, parts, context, calls, conversions, sink, {}};
   for (const auto& rule : passes::rule_table()) {
     if (rule.run_program && is_selected(rule.code, options.select, options.ignore)) rule.run_program(pctx);
   }
