@@ -105,6 +105,10 @@ std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::string_view te
   entries.reserve((ts_node_end_byte(root) - ts_node_start_byte(root)) / 2 + 16);
   std::vector<uint32_t> open{kNone};      // open[d]: the node at depth d-1 (parent of depth d)
   std::vector<uint32_t> last_at{kNone};  // last_at[d]: the last node seen at depth d
+  std::vector<uint32_t> left{0};         // left[d]: siblings still to visit at depth d
+  // tree-sitter's cursor moves are its costly part (a failed goto_next_sibling climbs
+  // through the hidden nodes of a balanced list first): child counts, which are O(1),
+  // say where a move would fail, and it is not made.
   TSTreeCursor c = ts_tree_cursor_new(root);
   uint32_t depth = 0;
   bool ok = true;
@@ -125,24 +129,27 @@ std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::string_view te
       ok = false;
       break;
     }
-    if (ts_tree_cursor_goto_first_child(&c)) {
+    uint32_t children = ts_node_child_count(cur);
+    if (children > 0 && ts_tree_cursor_goto_first_child(&c)) {
       ++depth;
       if (open.size() <= depth) {
         open.resize(depth + 1);
         last_at.resize(depth + 1);
+        left.resize(depth + 1);
       }
       open[depth] = id;
       last_at[depth] = kNone;
+      left[depth] = children - 1;
       continue;
     }
     bool moved = false;
-    while (!moved) {
-      if (ts_tree_cursor_goto_next_sibling(&c)) {
+    while (depth > 0 && !moved) {
+      if (left[depth] > 0 && ts_tree_cursor_goto_next_sibling(&c)) {
+        --left[depth];
         moved = true;
-      } else if (depth > 0 && ts_tree_cursor_goto_parent(&c)) {
-        --depth;
       } else {
-        break;
+        ts_tree_cursor_goto_parent(&c);
+        --depth;
       }
     }
     if (!moved) break;
