@@ -129,18 +129,18 @@ class Syntax {
     const char* key = nullptr;
     T value{};
   };
-  static size_t slot(GrammarName name) {
-    auto a = reinterpret_cast<uintptr_t>(name.text());
-    return (a ^ (a >> 8)) & 255;
+  static constexpr size_t kMemoSlots = 1024;
+  static size_t slot(GrammarName name) {  // Fibonacci hashing of the address
+    return static_cast<size_t>((reinterpret_cast<uintptr_t>(name.text()) * 0x9E3779B97F4A7C15ull) >> 54);
   }
   static uint16_t cached_name_index(GrammarName name) {
-    thread_local Memo<uint16_t> memo[256];
+    thread_local Memo<uint16_t> memo[kMemoSlots];
     Memo<uint16_t>& m = memo[slot(name)];
     if (m.key != name.text()) m = {name.text(), SyntaxTree::name_index(name.text())};
     return m.value;
   }
   static TSFieldId cached_field_id(GrammarName name) {
-    thread_local Memo<TSFieldId> memo[256];
+    thread_local Memo<TSFieldId> memo[kMemoSlots];
     Memo<TSFieldId>& m = memo[slot(name)];
     if (m.key != name.text()) m = {name.text(), field_id(name.text())};
     return m.value;

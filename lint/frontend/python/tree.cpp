@@ -1,6 +1,8 @@
 #include "lint/frontend/python/tree.h"
 
 #include <cstring>
+#include <string_view>
+#include <unordered_map>
 
 #include "lint/frontend/python/syntax.h"
 
@@ -51,12 +53,16 @@ const NameTable& name_table() {
 const std::vector<uint16_t>& SyntaxTree::name_indices() { return name_table().index; }
 
 uint16_t SyntaxTree::name_index(const char* name) {
-  const NameTable& t = name_table();
-  for (size_t s = 0; s < t.names.size(); ++s) {
-    if (std::strcmp(t.names[s], name) == 0) return t.index[s];
-  }
-  // tree-sitter's error symbol is not in the grammar's table: it gets an index of its own.
-  return std::strcmp(name, "ERROR") == 0 ? static_cast<uint16_t>(t.names.size()) : kNoName;
+  static const std::unordered_map<std::string_view, uint16_t> by_name = [] {
+    const NameTable& t = name_table();
+    std::unordered_map<std::string_view, uint16_t> m;
+    for (size_t s = 0; s < t.names.size(); ++s) m.emplace(t.names[s], t.index[s]);  // the first wins
+    // tree-sitter's error symbol is not in the grammar's table: it gets an index of its own.
+    m.emplace("ERROR", static_cast<uint16_t>(t.names.size()));
+    return m;
+  }();
+  auto it = by_name.find(name);
+  return it == by_name.end() ? kNoName : it->second;
 }
 
 uint32_t SyntaxNode::named_child_count() const {
