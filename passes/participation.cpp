@@ -18,52 +18,84 @@ using ir::Block;
 using ir::Node;
 using ir::Value;
 
-/// Parameter path -> how it reaches a value, in path order. Values are copied far
-/// more often than changed (every SSA value, argument and return holds one), so copies
-/// share one map and a change first takes a private copy (copy on write).
+/// How one parameter reaches a value, inside the interpreter: Dep with its strings
+/// held by pointer (module and parameter paths live in the tree, scopes in a pool).
+struct IDep {
+  Guard guard;
+  ir::Span use;
+  const std::string* via = nullptr;
+  const std::string* scope = nullptr;
+};
+
+/// Parameter (by id: ids follow the lexicographic order of the paths) -> how it
+/// reaches a value, in path order. Values are copied far more often than changed
+/// (every SSA value, argument and return holds one), so copies share one sorted
+/// vector and a change first takes a private copy (copy on write).
 class Deps {
  public:
-  using Map = std::map<std::string, Dep>;
-  using iterator = Map::iterator;
-  using const_iterator = Map::const_iterator;
+  using Entry = std::pair<uint32_t, IDep>;
+  using Vec = std::vector<Entry>;
+  using iterator = Vec::iterator;
+  using const_iterator = Vec::const_iterator;
 
-  const_iterator begin() const { return map().begin(); }
-  const_iterator end() const { return map().end(); }
-  const_iterator find(const std::string& p) const { return map().find(p); }
-  size_t count(const std::string& p) const { return map().count(p); }
-  size_t size() const { return map().size(); }
+  const_iterator begin() const { return vec().begin(); }
+  const_iterator end() const { return vec().end(); }
+  const_iterator find(uint32_t p) const {
+    const Vec& v = vec();
+    auto it = lower(v, p);
+    return it != v.end() && it->first == p ? it : v.end();
+  }
+  size_t count(uint32_t p) const { return find(p) != end() ? 1 : 0; }
+  size_t size() const { return vec().size(); }
   bool empty() const { return !m_ || m_->empty(); }
 
-  // Changes: the map is made private first. Iterators that may write go to it too.
-  iterator begin() { return m_ ? own().begin() : empty_map().begin(); }
-  iterator end() { return m_ ? own().end() : empty_map().end(); }
-  iterator find(const std::string& p) { return m_ ? own().find(p) : empty_map().end(); }
-  Dep& operator[](const std::string& p) { return own()[p]; }
-  template <class... A>
-  std::pair<iterator, bool> emplace(A&&... a) {
-    return own().emplace(std::forward<A>(a)...);
+  // Changes: the vector is made private first. Iterators that may write go to it too.
+  iterator begin() { return m_ ? own().begin() : empty_vec().begin(); }
+  iterator end() { return m_ ? own().end() : empty_vec().end(); }
+  iterator find(uint32_t p) {
+    if (!m_) return empty_vec().end();
+    Vec& v = own();
+    auto it = lower(v, p);
+    return it != v.end() && it->first == p ? it : v.end();
+  }
+  IDep& operator[](uint32_t p) { return emplace(p, IDep{}).first->second; }
+  std::pair<iterator, bool> emplace(uint32_t p, const IDep& d) {
+    Vec& v = own();
+    auto it = lower(v, p);
+    if (it != v.end() && it->first == p) return {it, false};
+    return {v.insert(it, Entry{p, d}), true};
   }
   void clear() { m_.reset(); }
-  /// Takes `other`'s entries when this holds none (sharing its map).
+  /// Takes `other`'s entries when this holds none (sharing its vector).
   bool adopt_if_empty(const Deps& other) {
     if (!empty()) return false;
     m_ = other.m_;
     return true;
   }
+  void assign(Vec&& v) { m_ = std::make_shared<Vec>(std::move(v)); }
 
  private:
-  // Read-only, never written through: the iterators of an unset Deps point here.
-  static Map& empty_map() {
-    static Map m;
-    return m;
+  static bool key_less(const Entry& e, uint32_t k) { return e.first < k; }
+  static const_iterator lower(const Vec& v, uint32_t p) {
+    if (v.empty() || v.back().first < p) return v.end();
+    return std::lower_bound(v.begin(), v.end(), p, key_less);
   }
-  const Map& map() const { return m_ ? *m_ : empty_map(); }
-  Map& own() {
-    if (!m_) m_ = std::make_shared<Map>();
-    else if (m_.use_count() > 1) m_ = std::make_shared<Map>(*m_);
+  static iterator lower(Vec& v, uint32_t p) {
+    if (v.empty() || v.back().first < p) return v.end();
+    return std::lower_bound(v.begin(), v.end(), p, key_less);
+  }
+  // Read-only, never written through: the iterators of an unset Deps point here.
+  static Vec& empty_vec() {
+    static Vec v;
+    return v;
+  }
+  const Vec& vec() const { return m_ ? *m_ : empty_vec(); }
+  Vec& own() {
+    if (!m_) m_ = std::make_shared<Vec>();
+    else if (m_.use_count() > 1) m_ = std::make_shared<Vec>(*m_);
     return *m_;
   }
-  std::shared_ptr<Map> m_;
+  std::shared_ptr<Vec> m_;
 };
 
 constexpr int kMaxCallDepth = 24;
@@ -133,15 +165,37 @@ AbsVal constant(ir::Constant c) {
 }
 
 void add_deps(Deps& into, const Deps& from) {
+  if (from.empty()) return;
   if (into.adopt_if_empty(from)) return;
-  for (const auto& [p, d] : from) {
-    auto it = into.find(p);
-    if (it == into.end()) {
-      into.emplace(p, d);
-    } else {
-      it->second.guard = guard_or(it->second.guard, d.guard);
+  const Deps& a = into;
+  // Nothing changes when every entry of `from` is in `into` under a guard that absorbs it.
+  bool change = false;
+  {
+    auto i = a.begin();
+    for (auto j = from.begin(); j != from.end() && !change; ++j) {
+      while (i != a.end() && i->first < j->first) ++i;
+      if (i == a.end() || i->first != j->first) change = true;
+      else if (!i->second.guard.always() && !j->second.guard.is_never()) change = true;
     }
   }
+  if (!change) return;
+  Deps::Vec out;
+  out.reserve(a.size() + from.size());
+  auto i = a.begin();
+  auto j = from.begin();
+  while (i != a.end() || j != from.end()) {
+    if (j == from.end() || (i != a.end() && i->first < j->first)) {
+      out.push_back(*i++);
+    } else if (i == a.end() || j->first < i->first) {
+      out.push_back(*j++);
+    } else {
+      out.push_back(*i);
+      out.back().second.guard = guard_or(i->second.guard, j->second.guard);
+      ++i;
+      ++j;
+    }
+  }
+  into.assign(std::move(out));
 }
 
 /// Ops whose result carries no gradient back to their inputs.
@@ -169,6 +223,13 @@ bool is_random_function(const std::string& q) {
 std::string last_segment(const std::string& q) { return q.substr(q.rfind('.') + 1); }
 
 struct Event {
+  uint32_t param = 0;  ///< a parameter id
+  int depth = 0;
+  NeverReason reason;
+};
+
+/// A module path used in a branch never taken in training.
+struct DeadUse {
   std::string param;
   int depth = 0;
   NeverReason reason;
@@ -178,18 +239,45 @@ struct Frame {
   int id = 0;  ///< unique per call in one analysis (frames on the stack reuse addresses)
   const ModuleNode* self = nullptr;
   const ir::ClassInfo* cls = nullptr;  ///< the class whose code runs (owner of atoms)
-  std::string scope;
+  const std::string* scope = nullptr;  ///< interned
   int depth = 0;
   int no_grad = 0;
   std::vector<int> loops;
   std::vector<AbsVal> vals;  ///< by Value::id in the frame's graph
-  std::map<std::string, ir::Span> seen;  ///< params seen in any value here: first use
-  Deps escaped;                          ///< stored on the module
+  /// Params seen in any value here, with their first use; may hold a param more than
+  /// once (after a call), the first entry counts.
+  std::vector<std::pair<uint32_t, ir::Span>> seen;
+  Deps escaped;  ///< stored on the module
 };
 
 class Interpreter {
  public:
-  Interpreter(const ir::Program& program, Participation& out) : program_(program), out_(out) {}
+  Interpreter(const ir::Program& program, Participation& out) : program_(program), out_(out) {
+    // Parameter ids follow the order of the paths, so that Deps iterate in path order.
+    std::vector<const std::string*> paths;
+    for (const ParamInfo* p : out_.tree->params()) paths.push_back(&p->path);
+    std::sort(paths.begin(), paths.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+    for (const std::string* s : paths) {
+      if (path_.empty() || *path_.back() != *s) path_.push_back(s);
+    }
+    for (const ParamInfo* p : out_.tree->params()) {
+      auto it = std::lower_bound(path_.begin(), path_.end(), &p->path,
+                                 [](const std::string* a, const std::string* b) { return *a < *b; });
+      pid_.emplace(p, static_cast<uint32_t>(it - path_.begin()));
+    }
+    seen_stamp_.assign(path_.size(), 0);
+  }
+
+  uint32_t id_of(const ParamInfo* p) const { return pid_.at(p); }
+  const std::string& path_of(uint32_t id) const { return *path_[id]; }
+  static Dep to_dep(const IDep& d) {
+    Dep out;
+    out.guard = d.guard;
+    out.use = d.use;
+    if (d.via) out.via = *d.via;
+    if (d.scope) out.scope = *d.scope;
+    return out;
+  }
 
   Deps run(const ir::ClassInfo& root, const ir::Method& forward) {
     std::vector<AbsVal> args;
@@ -210,7 +298,7 @@ class Interpreter {
   }
 
   std::vector<Event> events;                       ///< cuts and losses
-  std::vector<Event> dead_uses;                    ///< uses in branches never taken in training
+  std::vector<DeadUse> dead_uses;                  ///< uses in branches never taken in training
   std::map<std::string, const ir::ClassInfo*> entered_;  ///< module paths whose code ran
   bool reachable_root = true;
   bool truncated = false;
@@ -231,7 +319,7 @@ class Interpreter {
     f.id = ++frame_counter_;
     f.self = self;
     f.cls = cls;
-    f.scope = scope;
+    f.scope = &*scopes_.insert(scope).first;
     f.depth = depth;
     f.vals.resize(static_cast<size_t>(g.value_count()));
     const auto& params = g.block()->params();
@@ -254,6 +342,9 @@ class Interpreter {
     AbsVal ret = reachable && !g.block()->returns().empty() ? f.vals[static_cast<size_t>(g.block()->returns()[0]->id())]
                                                                      : AbsVal{};
     // What this frame saw but neither returned nor stored was discarded here.
+    std::stable_sort(f.seen.begin(), f.seen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    f.seen.erase(std::unique(f.seen.begin(), f.seen.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 f.seen.end());
     for (const auto& [p, span] : f.seen) {
       if (ret.deps.count(p) || f.escaped.count(p)) continue;
       NeverReason r;
@@ -285,7 +376,7 @@ class Interpreter {
         AbsVal r = call_module(each, method, args, kwargs, at);
         if (node != frame_->self) {  // used, from the caller's view, as "an element of the container"
           for (auto& [p, d] : r.deps) {
-            if (path_under(p, c->path)) d.via = node->path;
+            if (path_under(path_of(p), c->path)) d.via = &node->path;
           }
         }
         if (first) out = r;
@@ -344,7 +435,7 @@ class Interpreter {
       if (same_self) {
         // A helper that holds no condition of its own: its uses count, for reports, at
         // the call (where the caller's condition is).
-        std::set<std::string> from_args;
+        std::set<uint32_t> from_args;
         for (const auto& a : args) {
           for (const auto& [p, d] : a.deps) from_args.insert(p);
         }
@@ -396,9 +487,9 @@ class Interpreter {
     // this call; a runtime selection (`self.heads[task]`) guards them.
     if (!same_self) {
       for (auto& [p, d] : result.deps) {
-        if (!path_under(p, node->path)) continue;
+        if (!path_under(path_of(p), node->path)) continue;
         d.use = at.span();
-        d.via = node->path;
+        d.via = &node->path;
         d.scope = frame_->scope;
         d.guard = guard_and(d.guard, m.mod_guard);
       }
@@ -429,7 +520,7 @@ class Interpreter {
     } else {
       node->collect_params(ps);
     }
-    for (const ParamInfo* p : ps) out.deps[p->path] = Dep{{}, at.span(), node->path, frame_->scope};
+    for (const ParamInfo* p : ps) out.deps[id_of(p)] = IDep{{}, at.span(), &node->path, frame_->scope};
     if (!args.empty()) {
       carry_layout(out, args[0]);  // convolutions, norms, activations keep the input's format
       const ParamInfo* w = node->param("weight");
@@ -457,7 +548,11 @@ class Interpreter {
 
   void set(const Value* v, AbsVal a) {
     if (frame_->no_grad == 0) {
-      for (const auto& [p, d] : a.deps) frame_->seen.try_emplace(p, d.use);
+      for (const auto& [p, d] : a.deps) {
+        if (seen_stamp_[p] == frame_->id) continue;
+        seen_stamp_[p] = frame_->id;
+        frame_->seen.emplace_back(p, d.use);
+      }
     }
     val(v) = std::move(a);
   }
@@ -469,7 +564,7 @@ class Interpreter {
       r.span = at.span();
       r.detail = detail;
       r.blamed = frame_->cls;
-      r.scope = frame_->scope;
+      r.scope = *frame_->scope;
       events.push_back({p, frame_->depth, r});
     }
   }
@@ -500,7 +595,7 @@ class Interpreter {
       return it->second;
     }
     a.owner = frame_->cls;
-    a.scope = frame_->scope;
+    a.scope = *frame_->scope;
     a.span = n.span();
     a.node = &n;
     out_.atoms.push_back(std::move(a));
@@ -528,7 +623,7 @@ class Interpreter {
             r.span = cond_node.span();
             r.detail = dead_is_then ? cond_node.text : "not (" + cond_node.text + ")";
             r.blamed = frame_->cls;
-            r.scope = frame_->scope;
+            r.scope = *frame_->scope;
             dead_uses.push_back({p, frame_->depth, r});
           }
         }
@@ -769,7 +864,7 @@ class Interpreter {
       AbsVal out;
       std::vector<const ParamInfo*> ps;
       recv.mod->collect_params(ps);
-      for (const ParamInfo* p : ps) out.deps[p->path] = Dep{recv.mod_guard, n.span(), recv.mod->path, frame_->scope};
+      for (const ParamInfo* p : ps) out.deps[id_of(p)] = IDep{recv.mod_guard, n.span(), &recv.mod->path, frame_->scope};
       AbsVal e;
       e.deps = out.deps;
       out.elem = std::make_shared<AbsVal>(e);
@@ -816,7 +911,7 @@ class Interpreter {
       }
       if (const ParamInfo* p = m->param(name)) {
         AbsVal v;
-        v.deps[p->path] = Dep{obj.mod_guard, n.span(), p->path, frame_->scope};
+        v.deps[id_of(p)] = IDep{obj.mod_guard, n.span(), &p->path, frame_->scope};
         if (p->optional) v.nullable_param = p->path;
         v.direct_param = true;
         return v;
@@ -852,7 +947,7 @@ class Interpreter {
         std::vector<const ParamInfo*> ps;
         m->collect_params(ps);
         for (const ParamInfo* p : ps) {
-          if (!p->known) v.deps[p->path] = Dep{obj.mod_guard, n.span(), m->path, frame_->scope};
+          if (!p->known) v.deps[id_of(p)] = IDep{obj.mod_guard, n.span(), &m->path, frame_->scope};
         }
       }
       return v;
@@ -1026,7 +1121,7 @@ class Interpreter {
       return module_method(args[0], args[0].bound_method.empty() ? "forward" : args[0].bound_method, rest, kw, n);
     }
     if (const ir::Function* f = program_.find_function(q)) {
-      auto r = call_graph(*f->graph, frame_->self, frame_->cls, frame_->scope, std::move(args), kwargs, frame_->depth + 1,
+      auto r = call_graph(*f->graph, frame_->self, frame_->cls, *frame_->scope, std::move(args), kwargs, frame_->depth + 1,
                           &f->param_names, &f->param_defaults);
       if (r) return *r;
       return generic(n, 0, q);
@@ -1089,7 +1184,7 @@ class Interpreter {
       const AbsVal& w = in(1);
       if (in(0).layout == AbsVal::Layout::ChannelsLast && in(0).layout_origin.valid() && w.direct_param &&
           w.deps.size() == 1) {
-        const std::string& path = w.deps.begin()->first;
+        const std::string& path = path_of(w.deps.begin()->first);
         std::string owner = path.find('.') == std::string::npos ? "" : path.substr(0, path.rfind('.'));
         const ModuleNode* m = out_.tree->find(owner);
         const ParamInfo* p = m ? m->param(path.substr(path.rfind('.') + 1)) : nullptr;
@@ -1353,12 +1448,12 @@ class Interpreter {
         auto defined = [](const ir::Value* v) { return !(v->node() && v->node()->is(kind::Uninitialized)); };
         if (defined(n.block(1)->returns()[i])) {
           for (const auto& [p, d] : t.deps) {
-            if (!e.deps.count(p)) car.then_only.emplace(p, var);
+            if (!e.deps.count(p)) car.then_only.emplace(path_of(p), var);
           }
         }
         if (defined(n.block(0)->returns()[i])) {
           for (const auto& [p, d] : e.deps) {
-            if (!t.deps.count(p)) car.else_only.emplace(p, var);
+            if (!t.deps.count(p)) car.else_only.emplace(path_of(p), var);
           }
         }
       }
@@ -1371,14 +1466,14 @@ class Interpreter {
     AbsVal out;
     for (const auto& [p, d] : t.deps) {
       auto it = e.deps.find(p);
-      Dep nd = d;
+      IDep nd = d;
       nd.guard = it == e.deps.end() ? guard_and(d.guard, g.when_true)
                                     : guard_or(guard_and(d.guard, g.when_true), guard_and(it->second.guard, g.when_false));
       if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
     for (const auto& [p, d] : e.deps) {
       if (t.deps.count(p)) continue;
-      Dep nd = d;
+      IDep nd = d;
       nd.guard = guard_and(d.guard, g.when_false);
       if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
@@ -1463,7 +1558,7 @@ class Interpreter {
       for (size_t i = 0; i < carried; ++i) {
         AbsVal next = init[i];
         for (const auto& [p, d] : rets[i].deps) {
-          if (!element_path.empty() && path_under(p, element_path)) continue;
+          if (!element_path.empty() && path_under(path_of(p), element_path)) continue;
           auto it = next.deps.find(p);
           if (it == next.deps.end()) next.deps.emplace(p, d);
           else it->second.guard = guard_or(it->second.guard, d.guard);
@@ -1481,13 +1576,13 @@ class Interpreter {
       const AbsVal& b = rets[i];
       for (const auto& [p, d] : b.deps) {
         auto it = a.deps.find(p);
-        Dep nd = d;
+        IDep nd = d;
         if (it != a.deps.end()) {
           nd.guard = guard_or(it->second.guard, d.guard);
         } else if (zero_trip) {
           nd.guard = guard_with(nd.guard, Lit{*zero_trip, true});
         }
-        bool per_element = !element_path.empty() && path_under(p, element_path);
+        bool per_element = !element_path.empty() && path_under(path_of(p), element_path);
         if (!per_element) {  // conditions that change per iteration hold in some iteration
           nd.guard = nd.guard.filtered(
               [&](const Lit& l) { return !out_.atoms[static_cast<size_t>(l.atom)].iter_loops.count(id); });
@@ -1515,6 +1610,10 @@ class Interpreter {
   int loop_counter_ = 0;
   int frame_counter_ = 0;
   Deps root_escaped_;
+  std::vector<const std::string*> path_;  ///< parameter id -> path, in path order
+  std::unordered_map<const ParamInfo*, uint32_t> pid_;
+  std::vector<int> seen_stamp_;  ///< parameter id -> the last frame that noted it seen
+  std::set<std::string> scopes_;
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
   std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
   /// The module calls being interpreted, outermost first, with their call sites.
@@ -1657,9 +1756,10 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
   for (const ParamInfo* p : out.tree->params()) {
     ParamFact f;
     f.param = p;
-    auto it = used.find(p->path);
+    const uint32_t pid = interp.id_of(p);
+    auto it = used.find(pid);
     if (it != used.end()) {
-      f.dep = it->second;
+      f.dep = Interpreter::to_dep(it->second);
       f.state = it->second.guard.always() ? ParamFact::State::Always : ParamFact::State::Conditional;
       if (std::getenv("DDPLINT_DEBUG_FACTS")) {
         std::string g;
@@ -1677,19 +1777,22 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
     // The outermost frame that dropped it decides whose code is to blame.
     const Event* best = nullptr;
     for (const auto& e : interp.events) {
-      if (e.param != p->path) continue;
+      if (e.param != pid) continue;
       bool better = !best || e.depth < best->depth ||
                     (e.depth == best->depth && best->reason.kind == NeverReason::Kind::Discarded &&
                      e.reason.kind != NeverReason::Kind::Discarded);
       if (better) best = &e;
     }
+    const NeverReason* reason = best ? &best->reason : nullptr;
     if (!best) {
+      const DeadUse* dead = nullptr;
       for (const auto& e : interp.dead_uses) {
-        if (path_under(p->path, e.param) && (!best || e.depth < best->depth)) best = &e;
+        if (path_under(p->path, e.param) && (!dead || e.depth < dead->depth)) dead = &e;
       }
+      if (dead) reason = &dead->reason;
     }
-    if (best) {
-      f.never = best->reason;
+    if (reason) {
+      f.never = *reason;
     } else {
       // Never referenced: the class of the deepest module on its path whose code ran.
       f.never.kind = NeverReason::Kind::NotReferenced;
