@@ -102,67 +102,222 @@ constexpr int kMaxCallDepth = 24;
 constexpr int kMaxCalls = 20000;
 constexpr size_t kMaxSteps = 2000000;  ///< node evaluations per root class
 
-/// What the interpreter knows of one SSA value.
+/// A set of loop ids, sorted. Copies share one vector (copy on write): most values
+/// take their loops unchanged from an operand.
+class LoopSet {
+ public:
+  bool empty() const { return !v_ || v_->empty(); }
+  size_t count(int l) const { return v_ && std::binary_search(v_->begin(), v_->end(), l) ? 1 : 0; }
+  std::vector<int>::const_iterator begin() const { return vec().begin(); }
+  std::vector<int>::const_iterator end() const { return vec().end(); }
+  void insert(int l) {
+    if (count(l)) return;
+    auto n = v_ ? std::make_shared<std::vector<int>>(*v_) : std::make_shared<std::vector<int>>();
+    n->insert(std::lower_bound(n->begin(), n->end(), l), l);
+    v_ = std::move(n);
+  }
+  /// Adds every loop of `o` but `except` (0: none; loop ids start at 1).
+  void insert(const LoopSet& o, int except = 0) {
+    if (o.empty()) return;
+    const bool skip = except != 0 && o.count(except);
+    if (!skip) {
+      if (v_ == o.v_) return;
+      if (empty()) {
+        v_ = o.v_;
+        return;
+      }
+    }
+    std::vector<int> m;
+    m.reserve(vec().size() + o.vec().size());
+    std::set_union(vec().begin(), vec().end(), o.vec().begin(), o.vec().end(), std::back_inserter(m));
+    if (skip && !count(except)) m.erase(std::lower_bound(m.begin(), m.end(), except));
+    if (m.size() == vec().size()) return;  // nothing new
+    v_ = std::make_shared<std::vector<int>>(std::move(m));
+  }
+
+ private:
+  static const std::vector<int>& empty_vec() {
+    static const std::vector<int> v;
+    return v;
+  }
+  const std::vector<int>& vec() const { return v_ ? *v_ : empty_vec(); }
+  std::shared_ptr<const std::vector<int>> v_;
+};
+
+struct AbsValExtra;
+
+/// What the interpreter knows of one SSA value. Frames hold one per value of their
+/// graph and values are copied a lot, so the fields most values leave unset live in
+/// a shared side struct (copy on write), allocated only when one is set.
 struct AbsVal {
   Deps deps;
-  Provenance prov = Provenance::Varying;
-  std::optional<ir::Constant> cval;
-  std::set<int> iter_loops;
+  const ir::Constant* cval = nullptr;  ///< the constant value: in the program, or a static
+  LoopSet iter_loops;
   // A module value: a node of the tree, possibly "each element" of a container,
-  // possibly selected under a guard (a runtime key).
+  // possibly selected under a guard (a runtime key, mod_guard()).
   const ModuleNode* mod = nullptr;
+  const ir::ClassInfo* super_of = nullptr;
+  const ir::AttrFact* flag = nullptr;  ///< condition helper: a configuration attribute read
+  Provenance prov = Provenance::Varying;
   bool each_element = false;
   bool is_super = false;
-  const ir::ClassInfo* super_of = nullptr;
-  Guard mod_guard;
   // Condition helpers.
-  std::string nonnull_path;
   bool nonnull_when = true;
   bool null_test = false;
-  const ir::AttrFact* flag = nullptr;
   bool flag_negated = false;
-  std::string global;  ///< a module-level constant read
-  std::string nullable_param;  ///< an optional parameter read (`self.bias`, may be None)
   bool direct_param = false;   ///< exactly a parameter read (`self.bias`), not a computation
   bool from_shape = false;     ///< a size read off a tensor (`x.shape[1]`, `x.size(0)`): at least 1 in practice
   bool never_none = false;     ///< the result of an operation: a tensor or a number, never None
   bool maybe_none = false;     ///< a module on some paths, None on others
-  // Memory format of a tensor, when a conversion in the code fixed it.
-  enum class Layout { Unknown, Contiguous, ChannelsLast } layout = Layout::Unknown;
-  ir::Span layout_origin;            ///< the conversion that made it channels-last
-  std::string layout_text;
-  const ir::ClassInfo* layout_cls = nullptr;
-  std::string bound_method;    ///< `self._forward` as a value: calling it runs that method
-  // Containers and iterables.
-  std::shared_ptr<AbsVal> elem;
-  std::vector<AbsVal> items;
   bool has_items = false;
   bool varying_length = false;  ///< range(n) with runtime n
+  // Memory format of a tensor, when a conversion in the code fixed it.
+  enum class Layout : uint8_t { Unknown, Contiguous, ChannelsLast } layout = Layout::Unknown;
+
+  // The rare fields (see AbsValExtra).
+  inline const Guard& mod_guard() const;
+  inline void set_mod_guard(const Guard& g);
+  inline const std::string& nonnull_path() const;
+  inline void set_nonnull_path(const std::string& s);
+  inline const std::string& global() const;
+  inline void set_global(const std::string& s);
+  inline const std::string& nullable_param() const;
+  inline void set_nullable_param(const std::string& s);
+  inline const ir::Span& layout_origin() const;
+  inline const std::string& layout_text() const;
+  inline const ir::ClassInfo* layout_cls() const;
+  inline void set_layout_origin(const ir::Span& origin, const std::string& text, const ir::ClassInfo* cls);
+  inline void copy_layout_origin(const AbsVal& from);
+  inline const std::string& bound_method() const;
+  inline void set_bound_method(const std::string& s);
+  inline const std::shared_ptr<const AbsVal>& elem() const;
+  inline void set_elem(std::shared_ptr<const AbsVal> e);
+  inline const std::vector<AbsVal>& items() const;
+  inline std::vector<AbsVal>& items_mut();
+
+ private:
+  inline AbsValExtra& mx();
+  std::shared_ptr<const AbsValExtra> x_;
 };
 
-bool is_true(const std::optional<ir::Constant>& c) {
+struct AbsValExtra {
+  Guard mod_guard;
+  std::string nonnull_path;
+  std::string global;          ///< a module-level constant read
+  std::string nullable_param;  ///< an optional parameter read (`self.bias`, may be None)
+  ir::Span layout_origin;      ///< the conversion that made it channels-last
+  std::string layout_text;
+  const ir::ClassInfo* layout_cls = nullptr;
+  std::string bound_method;  ///< `self._forward` as a value: calling it runs that method
+  // Containers and iterables.
+  std::shared_ptr<const AbsVal> elem;
+  std::vector<AbsVal> items;
+
+  static const AbsValExtra& none() {
+    static const AbsValExtra x;
+    return x;
+  }
+};
+
+bool is_default(const ir::Span& s) {
+  const ir::Span d;
+  return s.file == d.file && s.begin == d.begin && s.end == d.end && s.line == d.line && s.col == d.col &&
+         s.end_line == d.end_line && s.end_col == d.end_col;
+}
+
+AbsValExtra& AbsVal::mx() {
+  if (!x_) x_ = std::make_shared<AbsValExtra>();
+  else if (x_.use_count() > 1) x_ = std::make_shared<AbsValExtra>(*x_);
+  return const_cast<AbsValExtra&>(*x_);
+}
+const Guard& AbsVal::mod_guard() const { return (x_ ? *x_ : AbsValExtra::none()).mod_guard; }
+void AbsVal::set_mod_guard(const Guard& g) {
+  if (!x_ && g.always()) return;
+  mx().mod_guard = g;
+}
+const std::string& AbsVal::nonnull_path() const { return (x_ ? *x_ : AbsValExtra::none()).nonnull_path; }
+void AbsVal::set_nonnull_path(const std::string& s) {
+  if (!x_ && s.empty()) return;
+  mx().nonnull_path = s;
+}
+const std::string& AbsVal::global() const { return (x_ ? *x_ : AbsValExtra::none()).global; }
+void AbsVal::set_global(const std::string& s) {
+  if (!x_ && s.empty()) return;
+  mx().global = s;
+}
+const std::string& AbsVal::nullable_param() const { return (x_ ? *x_ : AbsValExtra::none()).nullable_param; }
+void AbsVal::set_nullable_param(const std::string& s) {
+  if ((!x_ || x_->nullable_param.empty()) && s.empty()) return;
+  mx().nullable_param = s;
+}
+const ir::Span& AbsVal::layout_origin() const { return (x_ ? *x_ : AbsValExtra::none()).layout_origin; }
+const std::string& AbsVal::layout_text() const { return (x_ ? *x_ : AbsValExtra::none()).layout_text; }
+const ir::ClassInfo* AbsVal::layout_cls() const { return (x_ ? *x_ : AbsValExtra::none()).layout_cls; }
+void AbsVal::set_layout_origin(const ir::Span& origin, const std::string& text, const ir::ClassInfo* cls) {
+  AbsValExtra& x = mx();
+  x.layout_origin = origin;
+  x.layout_text = text;
+  x.layout_cls = cls;
+}
+void AbsVal::copy_layout_origin(const AbsVal& from) {
+  auto unset = [](const AbsValExtra* x) {
+    return !x || (is_default(x->layout_origin) && x->layout_text.empty() && !x->layout_cls);
+  };
+  if (unset(x_.get()) && unset(from.x_.get())) return;
+  set_layout_origin(from.layout_origin(), from.layout_text(), from.layout_cls());
+}
+const std::string& AbsVal::bound_method() const { return (x_ ? *x_ : AbsValExtra::none()).bound_method; }
+void AbsVal::set_bound_method(const std::string& s) {
+  if (!x_ && s.empty()) return;
+  mx().bound_method = s;
+}
+const std::shared_ptr<const AbsVal>& AbsVal::elem() const { return (x_ ? *x_ : AbsValExtra::none()).elem; }
+void AbsVal::set_elem(std::shared_ptr<const AbsVal> e) {
+  if ((!x_ || !x_->elem) && !e) return;
+  mx().elem = std::move(e);
+}
+const std::vector<AbsVal>& AbsVal::items() const { return (x_ ? *x_ : AbsValExtra::none()).items; }
+std::vector<AbsVal>& AbsVal::items_mut() { return mx().items; }
+
+const ir::Constant& const_true() {
+  static const ir::Constant c{true};
+  return c;
+}
+const ir::Constant& const_false() {
+  static const ir::Constant c{false};
+  return c;
+}
+const ir::Constant& const_none() {
+  static const ir::Constant c{ir::NoneConst{}};
+  return c;
+}
+
+bool is_true(const ir::Constant* c) {
   if (!c) return false;
-  if (auto* b = std::get_if<bool>(&*c)) return *b;
-  if (auto* i = std::get_if<int64_t>(&*c)) return *i != 0;
-  if (auto* d = std::get_if<double>(&*c)) return *d != 0.0;
-  if (auto* s = std::get_if<std::string>(&*c)) return !s->empty();
+  if (auto* b = std::get_if<bool>(c)) return *b;
+  if (auto* i = std::get_if<int64_t>(c)) return *i != 0;
+  if (auto* d = std::get_if<double>(c)) return *d != 0.0;
+  if (auto* s = std::get_if<std::string>(c)) return !s->empty();
   return false;  // None
 }
 
-std::optional<double> number(const std::optional<ir::Constant>& c) {
+std::optional<double> number(const ir::Constant* c) {
   if (!c) return std::nullopt;
-  if (auto* b = std::get_if<bool>(&*c)) return *b ? 1.0 : 0.0;
-  if (auto* i = std::get_if<int64_t>(&*c)) return static_cast<double>(*i);
-  if (auto* d = std::get_if<double>(&*c)) return *d;
+  if (auto* b = std::get_if<bool>(c)) return *b ? 1.0 : 0.0;
+  if (auto* i = std::get_if<int64_t>(c)) return static_cast<double>(*i);
+  if (auto* d = std::get_if<double>(c)) return *d;
   return std::nullopt;
 }
 
-AbsVal constant(ir::Constant c) {
+/// A constant value; `c` must outlive the analysis (it is in the program).
+AbsVal constant(const ir::Constant& c) {
   AbsVal v;
   v.prov = Provenance::Constant;
-  v.cval = std::move(c);
+  v.cval = &c;
   return v;
 }
+AbsVal constant(ir::Constant&& c) = delete;
+AbsVal constant(bool b) { return constant(b ? const_true() : const_false()); }
 
 void add_deps(Deps& into, const Deps& from) {
   if (from.empty()) return;
@@ -467,7 +622,7 @@ class Interpreter {
       if (const ModuleNode* child = node->child(method)) {
         AbsVal c;
         c.mod = child;
-        c.mod_guard = m.mod_guard;
+        c.set_mod_guard(m.mod_guard());
         result = call_module(c, "forward", args, kwargs, at);
       } else if (a || !has_unseen_base(*node->cls)) {
         // A callable stored on the module, or a name ddplint cannot place on a class it
@@ -491,7 +646,7 @@ class Interpreter {
         d.use = at.span();
         d.via = &node->path;
         d.scope = frame_->scope;
-        d.guard = guard_and(d.guard, m.mod_guard);
+        d.guard = guard_and(d.guard, m.mod_guard());
       }
     }
     return result;
@@ -525,8 +680,8 @@ class Interpreter {
       carry_layout(out, args[0]);  // convolutions, norms, activations keep the input's format
       const ParamInfo* w = node->param("weight");
       if (w && !w->size1_kernel.empty() && w->trainable && args[0].layout == AbsVal::Layout::ChannelsLast &&
-          args[0].layout_origin.valid()) {
-        out_.layout_mixes.push_back({w, node->path, args[0].layout_origin, args[0].layout_text, args[0].layout_cls,
+          args[0].layout_origin().valid()) {
+        out_.layout_mixes.push_back({w, node->path, args[0].layout_origin(), args[0].layout_text(), args[0].layout_cls(),
                                      at.span()});
       }
     }
@@ -688,8 +843,8 @@ class Interpreter {
       std::vector<std::pair<std::string, AbsVal>> kwargs;
       split_args(n, 1, args, kwargs);
       if (recv.mod) {
-        std::string method = k == kind::CallValue ? (recv.bound_method.empty() ? "forward" : recv.bound_method) : n.name;
-        if (method == "forward" && !recv.bound_method.empty()) method = recv.bound_method;
+        std::string method = k == kind::CallValue ? (recv.bound_method().empty() ? "forward" : recv.bound_method()) : n.name;
+        if (method == "forward" && !recv.bound_method().empty()) method = recv.bound_method();
         set(n.output(), module_method(recv, method, args, kwargs, n));
       } else {
         set(n.output(), generic(n, 0, n.name));
@@ -709,15 +864,15 @@ class Interpreter {
         for (size_t i = 0; i < n.outputs().size(); ++i) {
           AbsVal m;
           m.mod = holder->children[i].get();
-          m.mod_guard = src.mod_guard;
+          m.set_mod_guard(src.mod_guard());
           m.prov = Provenance::Config;
           set(n.output(i), std::move(m));
         }
         return true;
       }
       for (size_t i = 0; i < n.outputs().size(); ++i) {
-        if (src.has_items && src.items.size() == n.outputs().size()) {
-          set(n.output(i), src.items[i]);
+        if (src.has_items && src.items().size() == n.outputs().size()) {
+          set(n.output(i), src.items()[i]);
         } else {
           AbsVal v;
           v.deps = src.deps;
@@ -737,16 +892,16 @@ class Interpreter {
         const AbsVal& a = in(i);
         add_deps(out.deps, a.deps);
         out.prov = join(out.prov, a.prov);
-        out.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+        out.iter_loops.insert(a.iter_loops);
         if (n.input_names()[i] == "*") out.has_items = false;
-        out.items.push_back(a);
-        if (a.mod && !out.elem) out.elem = std::make_shared<AbsVal>(a);
+        out.items_mut().push_back(a);
+        if (a.mod && !out.elem()) out.set_elem(std::make_shared<AbsVal>(a));
       }
-      if (!out.elem) {
+      if (!out.elem()) {
         AbsVal e;
         e.deps = out.deps;
         e.prov = out.prov;
-        out.elem = std::make_shared<AbsVal>(e);
+        out.set_elem(std::make_shared<AbsVal>(e));
       }
       set(n.output(), std::move(out));
       return true;
@@ -758,7 +913,7 @@ class Interpreter {
     if (k == kind::Global) {
       AbsVal v;
       v.prov = Provenance::Config;
-      v.global = n.name;
+      v.set_global(n.name);
       set(n.output(), std::move(v));
       return true;
     }
@@ -816,7 +971,7 @@ class Interpreter {
     for (size_t i = from; i < n.inputs().size(); ++i) {
       const std::string& name = n.input_names()[i];
       if (name == "*" && val(n.input(i)).has_items) {  // f(*(x, emb))
-        for (const auto& item : val(n.input(i)).items) args.push_back(item);
+        for (const auto& item : val(n.input(i)).items()) args.push_back(item);
         continue;
       }
       if (name.empty() || name == "*" || name == "**") args.push_back(val(n.input(i)));
@@ -834,7 +989,7 @@ class Interpreter {
       else if (a.prov != Provenance::Constant) other = true;
       add_deps(out.deps, a.deps);
       out.prov = join(out.prov, a.prov);
-      out.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+      out.iter_loops.insert(a.iter_loops);
     }
     if (n.inputs().size() <= from) out.prov = Provenance::Varying;
     out.from_shape = shaped && !other;  // `seq_len // 2`, `x.shape[1] * 4`
@@ -850,9 +1005,7 @@ class Interpreter {
 
   static void carry_layout(AbsVal& out, const AbsVal& in) {
     out.layout = in.layout;
-    out.layout_origin = in.layout_origin;
-    out.layout_text = in.layout_text;
-    out.layout_cls = in.layout_cls;
+    out.copy_layout_origin(in);
   }
 
   AbsVal module_method(const AbsVal& recv, const std::string& method, const std::vector<AbsVal>& args,
@@ -864,10 +1017,10 @@ class Interpreter {
       AbsVal out;
       std::vector<const ParamInfo*> ps;
       recv.mod->collect_params(ps);
-      for (const ParamInfo* p : ps) out.deps[id_of(p)] = IDep{recv.mod_guard, n.span(), &recv.mod->path, frame_->scope};
+      for (const ParamInfo* p : ps) out.deps[id_of(p)] = IDep{recv.mod_guard(), n.span(), &recv.mod->path, frame_->scope};
       AbsVal e;
       e.deps = out.deps;
-      out.elem = std::make_shared<AbsVal>(e);
+      out.set_elem(std::make_shared<AbsVal>(e));
       return out;
     }
     if (kReturnsSelf.count(method)) return recv;
@@ -882,10 +1035,10 @@ class Interpreter {
         key.prov = Provenance::Config;
         AbsVal t;
         t.has_items = true;
-        t.items = {key, e};
-        out.elem = std::make_shared<AbsVal>(t);
+        t.items_mut() = {key, e};
+        out.set_elem(std::make_shared<AbsVal>(t));
       } else {
-        out.elem = std::make_shared<AbsVal>(e);
+        out.set_elem(std::make_shared<AbsVal>(e));
       }
       return out;
     }
@@ -906,13 +1059,13 @@ class Interpreter {
         AbsVal v;
         v.mod = c;
         v.prov = Provenance::Config;
-        v.mod_guard = obj.mod_guard;
+        v.set_mod_guard(obj.mod_guard());
         return v;
       }
       if (const ParamInfo* p = m->param(name)) {
         AbsVal v;
-        v.deps[id_of(p)] = IDep{obj.mod_guard, n.span(), &p->path, frame_->scope};
-        if (p->optional) v.nullable_param = p->path;
+        v.deps[id_of(p)] = IDep{obj.mod_guard(), n.span(), &p->path, frame_->scope};
+        if (p->optional) v.set_nullable_param(p->path);
         v.direct_param = true;
         return v;
       }
@@ -920,13 +1073,13 @@ class Interpreter {
         if (const ir::AttrFact* a = find_attr(program_, *m->cls, name)) {
           AbsVal v;
           if (a->kind == ir::AttrFact::Kind::Submodule) {  // optional and absent here: None
-            return constant(ir::NoneConst{});
+            return constant(const_none());
           }
           if (a->kind == ir::AttrFact::Kind::Plain && !a->set_outside_init) {
             v.prov = Provenance::Config;
             if (a->constant_value_known) {
               v.prov = Provenance::Constant;
-              v.cval = a->constant;
+              v.cval = &a->constant;
             }
             v.flag = a;
           }
@@ -937,7 +1090,7 @@ class Interpreter {
         // A method reference (`self._forward` handed to checkpoint): calling it runs it.
         if (find_method(program_, *m->cls, name)) {
           AbsVal v = obj;
-          v.bound_method = name;
+          v.set_bound_method(name);
           return v;
         }
       }
@@ -947,7 +1100,7 @@ class Interpreter {
         std::vector<const ParamInfo*> ps;
         m->collect_params(ps);
         for (const ParamInfo* p : ps) {
-          if (!p->known) v.deps[id_of(p)] = IDep{obj.mod_guard, n.span(), &m->path, frame_->scope};
+          if (!p->known) v.deps[id_of(p)] = IDep{obj.mod_guard(), n.span(), &m->path, frame_->scope};
         }
       }
       return v;
@@ -971,7 +1124,7 @@ class Interpreter {
       return v;
     }
     v.deps = obj.deps;
-    v.elem = obj.elem;
+    v.set_elem(obj.elem());
     return v;
   }
 
@@ -979,7 +1132,7 @@ class Interpreter {
     if (c.mod && c.mod->kind == ModuleNode::Kind::Container) {
       AbsVal v;
       v.prov = Provenance::Config;
-      v.mod_guard = c.mod_guard;
+      v.set_mod_guard(c.mod_guard());
       if (key.cval) {
         std::string name;
         if (auto* s = std::get_if<std::string>(&*key.cval)) name = *s;
@@ -997,23 +1150,23 @@ class Interpreter {
         a.provenance = Provenance::Varying;
         a.text = n.text.empty() ? "a runtime key" : n.text;
         int id = intern_atom(n, a);
-        v.mod_guard = guard_with(v.mod_guard, Lit{id, true});
+        v.set_mod_guard(guard_with(v.mod_guard(), Lit{id, true}));
       }
       return v;
     }
     if (c.has_items && key.cval) {
       if (auto* i = std::get_if<int64_t>(&*key.cval)) {
-        int64_t idx = *i < 0 ? static_cast<int64_t>(c.items.size()) + *i : *i;
-        if (idx >= 0 && idx < static_cast<int64_t>(c.items.size())) return c.items[static_cast<size_t>(idx)];
+        int64_t idx = *i < 0 ? static_cast<int64_t>(c.items().size()) + *i : *i;
+        if (idx >= 0 && idx < static_cast<int64_t>(c.items().size())) return c.items()[static_cast<size_t>(idx)];
       }
     }
-    if (c.elem && c.elem->mod) return *c.elem;
+    if (c.elem() && c.elem()->mod) return *c.elem();
     AbsVal v;
     v.deps = c.deps;
     v.from_shape = c.from_shape;
     v.prov = join(c.prov, key.prov);
     v.iter_loops = c.iter_loops;
-    v.iter_loops.insert(key.iter_loops.begin(), key.iter_loops.end());
+    v.iter_loops.insert(key.iter_loops);
     return v;
   }
 
@@ -1042,7 +1195,7 @@ class Interpreter {
       bool positive_const = true;
       for (const auto& a : args) {
         v.prov = join(v.prov, a.prov);
-        v.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+        v.iter_loops.insert(a.iter_loops);
       }
       if (args.size() == 1) {
         auto num = number(args[0].cval);
@@ -1054,7 +1207,7 @@ class Interpreter {
                          (v.prov == Provenance::Constant && !positive_const && args.size() == 1);
       AbsVal e;
       e.prov = v.prov == Provenance::Constant ? Provenance::Config : v.prov;
-      v.elem = std::make_shared<AbsVal>(e);
+      v.set_elem(std::make_shared<AbsVal>(e));
       v.deps.clear();
       return v;
     }
@@ -1064,8 +1217,8 @@ class Interpreter {
       idx.prov = Provenance::Config;
       AbsVal t;
       t.has_items = true;
-      t.items = {idx, element_of(args[0])};
-      v.elem = std::make_shared<AbsVal>(t);
+      t.items_mut() = {idx, element_of(args[0])};
+      v.set_elem(std::make_shared<AbsVal>(t));
       v.mod = nullptr;
       return v;
     }
@@ -1075,9 +1228,9 @@ class Interpreter {
       t.has_items = true;
       for (const auto& a : args) {
         add_deps(v.deps, a.deps);
-        t.items.push_back(element_of(a));
+        t.items_mut().push_back(element_of(a));
       }
-      v.elem = std::make_shared<AbsVal>(t);
+      v.set_elem(std::make_shared<AbsVal>(t));
       return v;
     }
     if (q == "builtins.len" || q == "builtins.isinstance" || q == "builtins.hasattr" || q == "builtins.type") {
@@ -1118,7 +1271,7 @@ class Interpreter {
       for (const auto& [k, v] : kwargs) {
         if (k != "use_reentrant" && k != "preserve_rng_state") kw.push_back({k, v});
       }
-      return module_method(args[0], args[0].bound_method.empty() ? "forward" : args[0].bound_method, rest, kw, n);
+      return module_method(args[0], args[0].bound_method().empty() ? "forward" : args[0].bound_method(), rest, kw, n);
     }
     if (const ir::Function* f = program_.find_function(q)) {
       auto r = call_graph(*f->graph, frame_->self, frame_->cls, *frame_->scope, std::move(args), kwargs, frame_->depth + 1,
@@ -1145,14 +1298,14 @@ class Interpreter {
     }
     if (!args.empty() && (q == "builtins.sum" || q == "builtins.list" || q == "builtins.tuple" || q == "builtins.sorted" ||
                           q == "builtins.reversed" || q == "builtins.max" || q == "builtins.min")) {
-      v.elem = args[0].elem;
+      v.set_elem(args[0].elem());
     }
     return v;
   }
 
   AbsVal element_of(const AbsVal& it) {
-    if (it.elem) {
-      AbsVal e = *it.elem;
+    if (it.elem()) {
+      AbsVal e = *it.elem();
       if (!e.mod && !e.has_items) add_deps(e.deps, it.deps);  // the container holds what it was built from
       return e;
     }
@@ -1160,7 +1313,7 @@ class Interpreter {
       AbsVal e;
       e.mod = it.mod;
       e.each_element = it.mod->kind == ModuleNode::Kind::Container;
-      e.mod_guard = it.mod_guard;
+      e.set_mod_guard(it.mod_guard());
       e.prov = Provenance::Config;
       return e;
     }
@@ -1182,7 +1335,7 @@ class Interpreter {
       AbsVal v = generic(n, 0, op);
       carry_layout(v, in(0));
       const AbsVal& w = in(1);
-      if (in(0).layout == AbsVal::Layout::ChannelsLast && in(0).layout_origin.valid() && w.direct_param &&
+      if (in(0).layout == AbsVal::Layout::ChannelsLast && in(0).layout_origin().valid() && w.direct_param &&
           w.deps.size() == 1) {
         const std::string& path = path_of(w.deps.begin()->first);
         std::string owner = path.find('.') == std::string::npos ? "" : path.substr(0, path.rfind('.'));
@@ -1196,7 +1349,7 @@ class Interpreter {
               break;
             }
           }
-          out_.layout_mixes.push_back({p, owner, in(0).layout_origin, in(0).layout_text, in(0).layout_cls, use});
+          out_.layout_mixes.push_back({p, owner, in(0).layout_origin(), in(0).layout_text(), in(0).layout_cls(), use});
         }
       }
       return v;
@@ -1207,17 +1360,17 @@ class Interpreter {
       if (v.mod) {  // `not self.head`: a None test
         AbsVal t;
         t.prov = v.mod->optional ? Provenance::Config : Provenance::Constant;
-        if (!v.mod->optional) t.cval = false;
+        if (!v.mod->optional) t.cval = &const_false();
         t.null_test = v.mod->optional;
-        t.nonnull_path = v.mod->path;
+        t.set_nonnull_path(v.mod->path);
         t.nonnull_when = false;
         return t;
       }
       v.deps.clear();
-      if (v.cval) v.cval = !is_true(v.cval);
+      if (v.cval) v.cval = is_true(v.cval) ? &const_false() : &const_true();
       v.nonnull_when = !v.nonnull_when;
       v.flag_negated = !v.flag_negated;  // `global` stays: still that constant
-      v.elem.reset();
+      v.set_elem(nullptr);
       return v;
     }
     if ((op == "__and__" || op == "__or__") && argc == 2) {
@@ -1237,7 +1390,7 @@ class Interpreter {
       add_deps(v.deps, b.deps);
       v.prov = join(a.prov, b.prov);
       v.iter_loops = a.iter_loops;
-      v.iter_loops.insert(b.iter_loops.begin(), b.iter_loops.end());
+      v.iter_loops.insert(b.iter_loops);
       return v;
     }
     if ((op == "__is__" || op == "__isnot__") && argc == 2) {
@@ -1253,20 +1406,20 @@ class Interpreter {
         if (!subject->mod->optional) return constant(isnot);
         v.prov = Provenance::Config;
         v.null_test = true;
-        v.nonnull_path = subject->mod->path;
+        v.set_nonnull_path(subject->mod->path);
         v.nonnull_when = isnot;
         return v;
       }
-      if (against_none && subject->never_none && !subject->mod && subject->nullable_param.empty()) {
+      if (against_none && subject->never_none && !subject->mod && subject->nullable_param().empty()) {
         return constant(isnot);  // `noise = torch.randn(...)`: a tensor is never None
       }
-      if (against_none && subject->nullable_param.empty() && subject->deps.size() == 1 && subject->direct_param) {
+      if (against_none && subject->nullable_param().empty() && subject->deps.size() == 1 && subject->direct_param) {
         return constant(isnot);  // a parameter that always exists is never None
       }
-      if (against_none && !subject->nullable_param.empty()) {  // `self.bias is not None`
+      if (against_none && !subject->nullable_param().empty()) {  // `self.bias is not None`
         v.prov = Provenance::Config;
         v.null_test = true;
-        v.nonnull_path = subject->nullable_param;
+        v.set_nonnull_path(subject->nullable_param());
         v.nonnull_when = isnot;
         return v;
       }
@@ -1276,7 +1429,7 @@ class Interpreter {
       }
       v.prov = join(a.prov, b.prov);
       v.iter_loops = a.iter_loops;
-      v.iter_loops.insert(b.iter_loops.begin(), b.iter_loops.end());
+      v.iter_loops.insert(b.iter_loops);
       if (subject->flag) {
         v.flag = subject->flag;
         v.flag_negated = isnot;
@@ -1310,7 +1463,7 @@ class Interpreter {
       v.deps.clear();
       // A flag compared with a constant is still that flag (self.mode == "x").
       if (argc >= 1 && in(0).flag) v.flag = in(0).flag;
-      if (argc >= 1 && !in(0).global.empty()) v.global = in(0).global;
+      if (argc >= 1 && !in(0).global().empty()) v.set_global(in(0).global());
       return v;
     }
     AbsVal v = generic(n, 0, op);
@@ -1321,9 +1474,7 @@ class Interpreter {
       }
       if (fmt_name == "torch.channels_last" || fmt_name == "torch.channels_last_3d") {
         v.layout = AbsVal::Layout::ChannelsLast;
-        v.layout_origin = n.span();
-        v.layout_text = n.text;
-        v.layout_cls = frame_->cls;
+        v.set_layout_origin(n.span(), n.text, frame_->cls);
       } else if (op == "contiguous" || fmt_name == "torch.contiguous_format") {
         v.layout = AbsVal::Layout::Contiguous;
       }
@@ -1332,11 +1483,11 @@ class Interpreter {
       v.layout = AbsVal::Layout::Unknown;  // shape changes: strides are the op's own
     }
     if (argc >= 1) {
-      v.elem = in(0).elem;
-      v.nullable_param = in(0).nullable_param;  // `b = b.to(x.dtype)`: None exactly when the parameter is
+      v.set_elem(in(0).elem());
+      v.set_nullable_param(in(0).nullable_param());  // `b = b.to(x.dtype)`: None exactly when the parameter is
       if (op == "append" || op == "extend" || op == "add" || op == "update" || op == "insert") {
         v.has_items = false;
-        if (!v.elem && argc >= 2) v.elem = std::make_shared<AbsVal>(in(1));
+        if (!v.elem() && argc >= 2) v.set_elem(std::make_shared<AbsVal>(in(1)));
       }
     }
     return v;
@@ -1374,10 +1525,10 @@ class Interpreter {
     AbsVal c = val(v);
     if (c.mod && !c.null_test) {  // `if self.head:`
       c.null_test = c.mod->optional;
-      c.nonnull_path = c.mod->path;
+      c.set_nonnull_path(c.mod->path);
       c.nonnull_when = true;
       c.prov = c.mod->optional ? Provenance::Config : Provenance::Constant;
-      if (!c.mod->optional) c.cval = true;
+      if (!c.mod->optional) c.cval = &const_true();
     }
     if (c.prov == Provenance::Constant && c.cval) {
       return is_true(c.cval) ? CondGuards{Guard(), Guard::never()} : CondGuards{Guard::never(), Guard()};
@@ -1387,7 +1538,7 @@ class Interpreter {
     a.provenance = c.prov == Provenance::Constant ? Provenance::Config : c.prov;
     a.text = d && !d->text.empty() ? d->text : !v->debug_name().empty() && depth > 0 ? v->debug_name() : if_node.text;
     if (c.null_test) {
-      a.nonnull_path = c.nonnull_path;
+      a.nonnull_path = c.nonnull_path();
       a.nonnull_when = c.nonnull_when;
     }
     if (c.flag) {
@@ -1395,7 +1546,7 @@ class Interpreter {
       a.flag_init_text = c.flag->init_text;
       a.flag_negated = c.flag_negated;
     }
-    a.global = c.global;
+    a.global = c.global();
     for (int l : c.iter_loops) {
       if (std::find(frame_->loops.begin(), frame_->loops.end(), l) != frame_->loops.end()) a.iter_loops.insert(l);
     }
@@ -1477,7 +1628,7 @@ class Interpreter {
       nd.guard = guard_and(d.guard, g.when_false);
       if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
-    if (!t.nullable_param.empty() && t.nullable_param == e.nullable_param) out.nullable_param = t.nullable_param;
+    if (!t.nullable_param().empty() && t.nullable_param() == e.nullable_param()) out.set_nullable_param(t.nullable_param());
     out.never_none = t.never_none && e.never_none;
     out.prov = join(join(t.prov, e.prov), cond.prov == Provenance::Constant ? Provenance::Config : cond.prov);
     if (t.prov == Provenance::Constant && e.prov == Provenance::Constant && t.cval && e.cval && *t.cval == *e.cval) {
@@ -1485,23 +1636,23 @@ class Interpreter {
       out.cval = t.cval;
     }
     out.iter_loops = t.iter_loops;
-    out.iter_loops.insert(e.iter_loops.begin(), e.iter_loops.end());
-    out.iter_loops.insert(cond.iter_loops.begin(), cond.iter_loops.end());
+    out.iter_loops.insert(e.iter_loops);
+    out.iter_loops.insert(cond.iter_loops);
     if (t.mod && t.mod == e.mod && t.each_element == e.each_element) {
       out.mod = t.mod;
       out.each_element = t.each_element;
-      out.mod_guard = guard_or(t.mod_guard, e.mod_guard);
+      out.set_mod_guard(guard_or(t.mod_guard(), e.mod_guard()));
     } else if (t.mod && !e.mod && e.cval && std::holds_alternative<ir::NoneConst>(*e.cval)) {
       out = t;  // `x = self.head if c else None`: the module, present only when c holds
-      out.mod_guard = guard_and(t.mod_guard, g.when_true);
+      out.set_mod_guard(guard_and(t.mod_guard(), g.when_true));
       out.maybe_none = true;
     } else if (e.mod && !t.mod && t.cval && std::holds_alternative<ir::NoneConst>(*t.cval)) {
       out = e;
-      out.mod_guard = guard_and(e.mod_guard, g.when_false);
+      out.set_mod_guard(guard_and(e.mod_guard(), g.when_false));
       out.maybe_none = true;
     }
-    if (t.elem) out.elem = t.elem;
-    else if (e.elem) out.elem = e.elem;
+    if (t.elem()) out.set_elem(t.elem());
+    else if (e.elem()) out.set_elem(e.elem());
     return out;
   }
 
@@ -1523,9 +1674,11 @@ class Interpreter {
       if (v.mod && v.each_element) element_path = v.mod->path;
     };
     note_elements(elem);
-    for (const auto& it : elem.items) note_elements(it);
+    for (const auto& it : elem.items()) note_elements(it);
     elem.iter_loops.insert(id);
-    for (auto& it : elem.items) it.iter_loops.insert(id);
+    if (!elem.items().empty()) {
+      for (auto& it : elem.items_mut()) it.iter_loops.insert(id);
+    }
 
     std::optional<int> zero_trip;
     if ((while_loop && !(iterable.prov == Provenance::Constant && is_true(iterable.cval))) ||
@@ -1594,11 +1747,9 @@ class Interpreter {
       }
       out.prov = join(a.prov, b.prov);
       out.iter_loops = a.iter_loops;
-      for (int l : b.iter_loops) {
-        if (l != id) out.iter_loops.insert(l);
-      }
+      out.iter_loops.insert(b.iter_loops, id);
       if (a.mod && a.mod == b.mod) out.mod = a.mod;
-      out.elem = b.elem ? b.elem : a.elem;
+      out.set_elem(b.elem() ? b.elem() : a.elem());
       set(n.output(i), std::move(out));
     }
   }
