@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -49,10 +50,10 @@ class Deps {
   size_t size() const { return vec().size(); }
   bool empty() const { return !m_ || m_->empty(); }
 
-  // Changes: the vector is made private first. Iterators that may write go to it too.
-  iterator begin() { return m_ ? own().begin() : empty_vec().begin(); }
-  iterator end() { return m_ ? own().end() : empty_vec().end(); }
-  iterator find(uint32_t p) {
+  // Changes: the vector is made private first (reads never copy it).
+  /// The entries, to change them in place.
+  Vec& entries() { return m_ ? own() : empty_vec(); }
+  iterator find_mut(uint32_t p) {
     if (!m_) return empty_vec().end();
     Vec& v = own();
     auto it = lower(v, p);
@@ -530,8 +531,12 @@ class Interpreter {
         each.each_element = false;
         AbsVal r = call_module(each, method, args, kwargs, at);
         if (node != frame_->self) {  // used, from the caller's view, as "an element of the container"
-          for (auto& [p, d] : r.deps) {
-            if (path_under(path_of(p), c->path)) d.via = &node->path;
+          bool any = false;
+          for (const auto& [p, d] : r.deps) any = any || (path_under(path_of(p), c->path) && d.via != &node->path);
+          if (any) {
+            for (auto& [p, d] : r.deps.entries()) {
+              if (path_under(path_of(p), c->path)) d.via = &node->path;
+            }
           }
         }
         if (first) out = r;
@@ -594,7 +599,7 @@ class Interpreter {
         for (const auto& a : args) {
           for (const auto& [p, d] : a.deps) from_args.insert(p);
         }
-        for (auto& [p, d] : result.deps) {
+        for (auto& [p, d] : result.deps.entries()) {
           if (from_args.count(p)) continue;
           bool own = false;
           for (const Lit& l : d.guard.literals()) {
@@ -641,7 +646,7 @@ class Interpreter {
     // Parameters that entered inside the callee are used, from the caller's view, at
     // this call; a runtime selection (`self.heads[task]`) guards them.
     if (!same_self) {
-      for (auto& [p, d] : result.deps) {
+      for (auto& [p, d] : result.deps.entries()) {
         if (!path_under(path_of(p), node->path)) continue;
         d.use = at.span();
         d.via = &node->path;
@@ -1712,9 +1717,12 @@ class Interpreter {
         AbsVal next = init[i];
         for (const auto& [p, d] : rets[i].deps) {
           if (!element_path.empty() && path_under(path_of(p), element_path)) continue;
-          auto it = next.deps.find(p);
-          if (it == next.deps.end()) next.deps.emplace(p, d);
-          else it->second.guard = guard_or(it->second.guard, d.guard);
+          if (!std::as_const(next.deps).count(p)) {
+            next.deps.emplace(p, d);
+          } else {
+            auto it = next.deps.find_mut(p);
+            it->second.guard = guard_or(it->second.guard, d.guard);
+          }
         }
         next.prov = join(next.prov, rets[i].prov);
         next.mod = init[i].mod == rets[i].mod ? init[i].mod : nullptr;
