@@ -477,6 +477,10 @@ class Interpreter {
     f.cls = cls;
     f.scope = &*scopes_.insert(scope).first;
     f.depth = depth;
+    if (!vals_pool_.empty()) {  // reuse the storage of a finished frame
+      f.vals = std::move(vals_pool_.back());
+      vals_pool_.pop_back();
+    }
     f.vals.resize(static_cast<size_t>(g.value_count()));
     const auto& params = g.block()->params();
     for (size_t i = 0; i < params.size(); ++i) {
@@ -512,6 +516,8 @@ class Interpreter {
     }
     if (depth == 0) add_deps(root_escaped_, f.escaped);
     else if (saved) add_deps(saved->escaped, f.escaped);
+    f.vals.clear();
+    vals_pool_.push_back(std::move(f.vals));
     return ret;
   }
 
@@ -1773,6 +1779,7 @@ class Interpreter {
   std::unordered_map<const ParamInfo*, uint32_t> pid_;
   std::vector<int> seen_stamp_;  ///< parameter id -> the last frame that noted it seen
   std::set<std::string> scopes_;
+  std::vector<std::vector<AbsVal>> vals_pool_;  ///< value storage of finished frames
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
   std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
   /// The module calls being interpreted, outermost first, with their call sites.
