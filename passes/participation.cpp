@@ -675,18 +675,64 @@ class Interpreter {
     return false;
   }
 
+  /// The ids of every parameter at or below `node`, sorted, once each.
+  const std::vector<uint32_t>& param_ids(const ModuleNode* node) {
+    auto [it, fresh] = node_ids_.try_emplace(node);
+    if (fresh) {
+      std::vector<const ParamInfo*> ps;
+      node->collect_params(ps);
+      for (const ParamInfo* p : ps) it->second.push_back(id_of(p));
+      std::sort(it->second.begin(), it->second.end());
+      it->second.erase(std::unique(it->second.begin(), it->second.end()), it->second.end());
+    }
+    return it->second;
+  }
+
+  static Deps::Vec entries(const std::vector<uint32_t>& ids, const IDep& d) {
+    Deps::Vec v;
+    v.reserve(ids.size());
+    for (uint32_t id : ids) v.emplace_back(id, d);
+    return v;
+  }
+
+  /// Sets the entries of `add` (sorted, unique) in `into`, replacing those it holds.
+  static void overwrite(Deps& into, Deps::Vec&& add) {
+    if (add.empty()) return;
+    if (into.empty()) {
+      into.assign(std::move(add));
+      return;
+    }
+    const Deps& a = into;
+    Deps::Vec out;
+    out.reserve(a.size() + add.size());
+    auto i = a.begin();
+    auto j = add.begin();
+    while (i != a.end() || j != add.end()) {
+      if (j == add.end() || (i != a.end() && i->first < j->first)) {
+        out.push_back(*i++);
+      } else {
+        if (i != a.end() && i->first == j->first) ++i;
+        out.push_back(std::move(*j++));
+      }
+    }
+    into.assign(std::move(out));
+  }
+
   AbsVal use_all(const ModuleNode* node, const Node& at, const std::vector<AbsVal>& args,
                  const std::vector<std::pair<std::string, AbsVal>>& kwargs, bool direct_only = false) {
     AbsVal out;
     for (const auto& a : args) add_deps(out.deps, a.deps);
     for (const auto& [k, a] : kwargs) add_deps(out.deps, a.deps);
-    std::vector<const ParamInfo*> ps;
+    const IDep d{{}, at.span(), &node->path, frame_->scope};
     if (direct_only) {
-      for (const auto& p : node->params) ps.push_back(&p);
+      std::vector<uint32_t> ids;
+      for (const auto& p : node->params) ids.push_back(id_of(&p));
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      overwrite(out.deps, entries(ids, d));
     } else {
-      node->collect_params(ps);
+      overwrite(out.deps, entries(param_ids(node), d));
     }
-    for (const ParamInfo* p : ps) out.deps[id_of(p)] = IDep{{}, at.span(), &node->path, frame_->scope};
     if (!args.empty()) {
       carry_layout(out, args[0]);  // convolutions, norms, activations keep the input's format
       const ParamInfo* w = node->param("weight");
@@ -1026,9 +1072,7 @@ class Interpreter {
                                                         "zero_grad", "share_memory"};
     if (method == "parameters" || method == "named_parameters") {
       AbsVal out;
-      std::vector<const ParamInfo*> ps;
-      recv.mod->collect_params(ps);
-      for (const ParamInfo* p : ps) out.deps[id_of(p)] = IDep{recv.mod_guard(), n.span(), &recv.mod->path, frame_->scope};
+      out.deps.assign(entries(param_ids(recv.mod), IDep{recv.mod_guard(), n.span(), &recv.mod->path, frame_->scope}));
       AbsVal e;
       e.deps = out.deps;
       out.set_elem(std::make_shared<AbsVal>(e));
@@ -1779,7 +1823,8 @@ class Interpreter {
   std::unordered_map<const ParamInfo*, uint32_t> pid_;
   std::vector<int> seen_stamp_;  ///< parameter id -> the last frame that noted it seen
   std::set<std::string> scopes_;
-  std::vector<std::vector<AbsVal>> vals_pool_;  ///< value storage of finished frames
+  std::vector<std::vector<AbsVal>> vals_pool_;
+  std::unordered_map<const ModuleNode*, std::vector<uint32_t>> node_ids_;  ///< param_ids()  ///< value storage of finished frames
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
   std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
   /// The module calls being interpreted, outermost first, with their call sites.
@@ -1919,6 +1964,7 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
     if (cls && !path.empty()) out.entered_classes.insert(cls);
   }
 
+  out.facts.reserve(out.tree->params().size());
   for (const ParamInfo* p : out.tree->params()) {
     ParamFact f;
     f.param = p;
