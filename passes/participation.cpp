@@ -378,10 +378,25 @@ bool is_random_function(const std::string& q) {
 
 std::string last_segment(const std::string& q) { return q.substr(q.rfind('.') + 1); }
 
+/// A parameter dropped: a NeverReason, with the scope by pointer (interned).
 struct Event {
   uint32_t param = 0;  ///< a parameter id
   int depth = 0;
-  NeverReason reason;
+  NeverReason::Kind kind = NeverReason::Kind::NotReferenced;
+  ir::Span span;
+  std::string detail;
+  const ir::ClassInfo* blamed = nullptr;
+  const std::string* scope = nullptr;
+
+  NeverReason reason() const {
+    NeverReason r;
+    r.kind = kind;
+    r.span = span;
+    r.detail = detail;
+    r.blamed = blamed;
+    if (scope) r.scope = *scope;
+    return r;
+  }
 };
 
 /// A module path used in a branch never taken in training.
@@ -425,6 +440,7 @@ class Interpreter {
   }
 
   uint32_t id_of(const ParamInfo* p) const { return pid_.at(p); }
+  size_t param_count() const { return path_.size(); }
   const std::string& path_of(uint32_t id) const { return *path_[id]; }
   static Dep to_dep(const IDep& d) {
     Dep out;
@@ -507,12 +523,7 @@ class Interpreter {
                  f.seen.end());
     for (const auto& [p, span] : f.seen) {
       if (ret.deps.count(p) || f.escaped.count(p)) continue;
-      NeverReason r;
-      r.kind = NeverReason::Kind::Discarded;
-      r.span = span;
-      r.blamed = cls;
-      r.scope = scope;
-      events.push_back({p, depth, r});
+      events.push_back({p, depth, NeverReason::Kind::Discarded, span, {}, cls, f.scope});
     }
     if (depth == 0) add_deps(root_escaped_, f.escaped);
     else if (saved) add_deps(saved->escaped, f.escaped);
@@ -770,15 +781,7 @@ class Interpreter {
   }
 
   void cut(const Deps& deps, NeverReason::Kind k, const Node& at, const std::string& detail) {
-    for (const auto& [p, d] : deps) {
-      NeverReason r;
-      r.kind = k;
-      r.span = at.span();
-      r.detail = detail;
-      r.blamed = frame_->cls;
-      r.scope = *frame_->scope;
-      events.push_back({p, frame_->depth, r});
-    }
+    for (const auto& [p, d] : deps) events.push_back({p, frame_->depth, k, at.span(), detail, frame_->cls, frame_->scope});
   }
 
   /// A structural key for a condition value, so that two tests of the same thing
@@ -1965,6 +1968,15 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
   }
 
   out.facts.reserve(out.tree->params().size());
+  // The outermost frame that dropped a parameter decides whose code is to blame.
+  std::vector<const Event*> best_event(interp.param_count(), nullptr);
+  for (const auto& e : interp.events) {
+    const Event*& best = best_event[e.param];
+    bool better = !best || e.depth < best->depth ||
+                  (e.depth == best->depth && best->kind == NeverReason::Kind::Discarded &&
+                   e.kind != NeverReason::Kind::Discarded);
+    if (better) best = &e;
+  }
   for (const ParamInfo* p : out.tree->params()) {
     ParamFact f;
     f.param = p;
@@ -1986,25 +1998,17 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
       continue;
     }
     f.state = ParamFact::State::Never;
-    // The outermost frame that dropped it decides whose code is to blame.
-    const Event* best = nullptr;
-    for (const auto& e : interp.events) {
-      if (e.param != pid) continue;
-      bool better = !best || e.depth < best->depth ||
-                    (e.depth == best->depth && best->reason.kind == NeverReason::Kind::Discarded &&
-                     e.reason.kind != NeverReason::Kind::Discarded);
-      if (better) best = &e;
-    }
-    const NeverReason* reason = best ? &best->reason : nullptr;
+    const Event* best = best_event[pid];
+    const DeadUse* dead = nullptr;
     if (!best) {
-      const DeadUse* dead = nullptr;
       for (const auto& e : interp.dead_uses) {
         if (path_under(p->path, e.param) && (!dead || e.depth < dead->depth)) dead = &e;
       }
-      if (dead) reason = &dead->reason;
     }
-    if (reason) {
-      f.never = *reason;
+    if (best) {
+      f.never = best->reason();
+    } else if (dead) {
+      f.never = dead->reason;
     } else {
       // Never referenced: the class of the deepest module on its path whose code ran.
       f.never.kind = NeverReason::Kind::NotReferenced;
