@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <set>
@@ -21,9 +22,32 @@ using ir::Value;
 
 /// How one parameter reaches a value, inside the interpreter: Dep with its strings
 /// held by pointer (module and parameter paths live in the tree, scopes in a pool).
+/// A guard held by a shared pointer, none for "always" (most dependencies): small
+/// to copy, as dependency entries are copied on every merge.
+class SharedGuard {
+ public:
+  SharedGuard() = default;
+  SharedGuard(const Guard& g) {  // NOLINT: implicit, stands for a Guard
+    if (!g.always()) g_ = std::make_shared<const Guard>(g);
+  }
+  SharedGuard(Guard&& g) {  // NOLINT
+    if (!g.always()) g_ = std::make_shared<const Guard>(std::move(g));
+  }
+  operator const Guard&() const { return get(); }  // NOLINT
+  const Guard& get() const {
+    static const Guard always;
+    return g_ ? *g_ : always;
+  }
+  bool always() const { return !g_; }
+  bool is_never() const { return g_ && g_->is_never(); }
+
+ private:
+  std::shared_ptr<const Guard> g_;
+};
+
 struct IDep {
-  Guard guard;
-  ir::Span use;
+  SharedGuard guard;
+  const ir::Span* use = nullptr;  ///< a node's span, in the program
   const std::string* via = nullptr;
   const std::string* scope = nullptr;
 };
@@ -417,7 +441,7 @@ struct Frame {
   std::vector<AbsVal> vals;  ///< by Value::id in the frame's graph
   /// Params seen in any value here, with their first use; may hold a param more than
   /// once (after a call), the first entry counts.
-  std::vector<std::pair<uint32_t, ir::Span>> seen;
+  std::vector<std::pair<uint32_t, const ir::Span*>> seen;
   Deps escaped;  ///< stored on the module
 };
 
@@ -444,8 +468,8 @@ class Interpreter {
   const std::string& path_of(uint32_t id) const { return *path_[id]; }
   static Dep to_dep(const IDep& d) {
     Dep out;
-    out.guard = d.guard;
-    out.use = d.use;
+    out.guard = d.guard.get();
+    if (d.use) out.use = *d.use;
     if (d.via) out.via = *d.via;
     if (d.scope) out.scope = *d.scope;
     return out;
@@ -523,7 +547,7 @@ class Interpreter {
                  f.seen.end());
     for (const auto& [p, span] : f.seen) {
       if (ret.deps.count(p) || f.escaped.count(p)) continue;
-      events.push_back({p, depth, NeverReason::Kind::Discarded, span, {}, cls, f.scope});
+      events.push_back({p, depth, NeverReason::Kind::Discarded, span ? *span : ir::Span{}, {}, cls, f.scope});
     }
     if (depth == 0) add_deps(root_escaped_, f.escaped);
     else if (saved) add_deps(saved->escaped, f.escaped);
@@ -619,11 +643,11 @@ class Interpreter {
         for (auto& [p, d] : result.deps.entries()) {
           if (from_args.count(p)) continue;
           bool own = false;
-          for (const Lit& l : d.guard.literals()) {
+          for (const Lit& l : d.guard.get().literals()) {
             if (out_.atoms[static_cast<size_t>(l.atom)].scope == callee_scope) own = true;
           }
           if (!own) {
-            d.use = at.span();
+            d.use = &at.span();
             d.scope = frame_->scope;
           }
         }
@@ -665,7 +689,7 @@ class Interpreter {
     if (!same_self) {
       for (auto& [p, d] : result.deps.entries()) {
         if (!path_under(path_of(p), node->path)) continue;
-        d.use = at.span();
+        d.use = &at.span();
         d.via = &node->path;
         d.scope = frame_->scope;
         d.guard = guard_and(d.guard, m.mod_guard());
@@ -734,7 +758,7 @@ class Interpreter {
     AbsVal out;
     for (const auto& a : args) add_deps(out.deps, a.deps);
     for (const auto& [k, a] : kwargs) add_deps(out.deps, a.deps);
-    const IDep d{{}, at.span(), &node->path, frame_->scope};
+    const IDep d{{}, &at.span(), &node->path, frame_->scope};
     if (direct_only) {
       std::vector<uint32_t> ids;
       for (const auto& p : node->params) ids.push_back(id_of(&p));
@@ -1075,7 +1099,7 @@ class Interpreter {
                                                         "zero_grad", "share_memory"};
     if (method == "parameters" || method == "named_parameters") {
       AbsVal out;
-      out.deps.assign(entries(param_ids(recv.mod), IDep{recv.mod_guard(), n.span(), &recv.mod->path, frame_->scope}));
+      out.deps.assign(entries(param_ids(recv.mod), IDep{recv.mod_guard(), &n.span(), &recv.mod->path, frame_->scope}));
       AbsVal e;
       e.deps = out.deps;
       out.set_elem(std::make_shared<AbsVal>(e));
@@ -1122,7 +1146,7 @@ class Interpreter {
       }
       if (const ParamInfo* p = m->param(name)) {
         AbsVal v;
-        v.deps[id_of(p)] = IDep{obj.mod_guard(), n.span(), &p->path, frame_->scope};
+        v.deps[id_of(p)] = IDep{obj.mod_guard(), &n.span(), &p->path, frame_->scope};
         if (p->optional) v.set_nullable_param(p->path);
         v.direct_param = true;
         return v;
@@ -1158,7 +1182,7 @@ class Interpreter {
         std::vector<const ParamInfo*> ps;
         m->collect_params(ps);
         for (const ParamInfo* p : ps) {
-          if (!p->known) v.deps[id_of(p)] = IDep{obj.mod_guard(), n.span(), &m->path, frame_->scope};
+          if (!p->known) v.deps[id_of(p)] = IDep{obj.mod_guard(), &n.span(), &m->path, frame_->scope};
         }
       }
       return v;
@@ -1310,7 +1334,8 @@ class Interpreter {
     }
     if (q == "builtins.getattr" && args.size() >= 2 && args[0].mod && args[1].cval &&
         std::holds_alternative<std::string>(*args[1].cval)) {
-      ir::Node fake;
+      // Kept for the analysis: dependencies point to its span.
+      ir::Node& fake = fake_nodes_.emplace_back();
       fake.name = std::get<std::string>(*args[1].cval);
       fake.set_span(n.span());
       return get_attr(args[0], fake);
@@ -1798,7 +1823,7 @@ class Interpreter {
         }
         bool per_element = !element_path.empty() && path_under(path_of(p), element_path);
         if (!per_element) {  // conditions that change per iteration hold in some iteration
-          nd.guard = nd.guard.filtered(
+          nd.guard = nd.guard.get().filtered(
               [&](const Lit& l) { return !out_.atoms[static_cast<size_t>(l.atom)].iter_loops.count(id); });
         }
         out.deps.emplace(p, nd);
@@ -1827,6 +1852,7 @@ class Interpreter {
   std::vector<int> seen_stamp_;  ///< parameter id -> the last frame that noted it seen
   std::set<std::string> scopes_;
   std::vector<std::vector<AbsVal>> vals_pool_;
+  std::deque<ir::Node> fake_nodes_;  ///< getattr(self, "name") as attribute reads
   std::unordered_map<const ModuleNode*, std::vector<uint32_t>> node_ids_;  ///< param_ids()  ///< value storage of finished frames
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
   std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
