@@ -7,7 +7,9 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -380,7 +382,7 @@ void add_deps(Deps& into, const Deps& from) {
 
 /// Ops whose result carries no gradient back to their inputs.
 bool non_differentiable(std::string_view op) {
-  static const std::set<std::string, std::less<>> k = {
+  static const std::unordered_set<std::string_view> k = {
       "detach", "detach_", "item", "tolist", "numpy", "eq", "ne", "lt", "le", "gt", "ge", "__contains__",
       "__not_contains__", "__not__", "__and__", "__or__", "__xor__", "__is__", "__isnot__", "argmax", "argmin",
       "argsort", "nonzero", "numel", "size", "dim", "long", "int", "bool", "short", "byte", "sign", "zeros_like",
@@ -1079,7 +1081,7 @@ class Interpreter {
     out.from_shape = shaped && !other;  // `seq_len // 2`, `x.shape[1] * 4`
     // Operators and tensor methods give tensors or numbers; a lookup (`batch.get("mask")`,
     // `d.pop(k)`) or a call ddplint does not follow may give None.
-    static const std::set<std::string> kMaybeNone = {"aten::get", "aten::pop", "aten::setdefault", "aten::__getitem__",
+    static const std::unordered_set<std::string_view> kMaybeNone = {"aten::get", "aten::pop", "aten::setdefault", "aten::__getitem__",
                                                      "prim::CallFunction", "prim::CallMethod", "ddplint::CallValue",
                                                      "prim::TupleUnpack"};
     out.never_none = !kMaybeNone.count(n.kind());
@@ -1094,7 +1096,7 @@ class Interpreter {
 
   AbsVal module_method(const AbsVal& recv, const std::string& method, const std::vector<AbsVal>& args,
                        const std::vector<std::pair<std::string, AbsVal>>& kwargs, const Node& n) {
-    static const std::set<std::string> kReturnsSelf = {"to", "cuda", "cpu", "half", "float", "double", "bfloat16",
+    static const std::unordered_set<std::string_view> kReturnsSelf = {"to", "cuda", "cpu", "half", "float", "double", "bfloat16",
                                                         "train", "eval", "requires_grad_", "type", "apply",
                                                         "zero_grad", "share_memory"};
     if (method == "parameters" || method == "named_parameters") {
@@ -1187,7 +1189,7 @@ class Interpreter {
       }
       return v;
     }
-    static const std::set<std::string> kShape = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad",
+    static const std::unordered_set<std::string_view> kShape = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad",
                                                  "layout", "is_sparse", "grad_fn"};
     AbsVal v;
     v.prov = obj.prov;
@@ -2011,7 +2013,8 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
     if (it != used.end()) {
       f.dep = Interpreter::to_dep(it->second);
       f.state = it->second.guard.always() ? ParamFact::State::Always : ParamFact::State::Conditional;
-      if (std::getenv("DDPLINT_DEBUG_FACTS")) {
+      static const bool debug_facts = std::getenv("DDPLINT_DEBUG_FACTS") != nullptr;
+      if (debug_facts) {
         std::string g;
         for (const auto& c : f.dep.guard.terms()) {
           g += "(";
