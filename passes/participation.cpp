@@ -1867,6 +1867,12 @@ class Interpreter {
 
 const ir::Method* find_method(const ir::Program& program, const ir::ClassInfo& cls, const std::string& method,
                               const ir::ClassInfo** owner) {
+  // The class itself first, and a class without bases: no search to set up.
+  if (const ir::Method* m = cls.method(method)) {
+    if (owner) *owner = &cls;
+    return m;
+  }
+  if (cls.bases.empty()) return nullptr;
   const ir::ClassInfo* c = &cls;
   std::vector<const ir::ClassInfo*> queue{c};
   std::set<const ir::ClassInfo*> seen;
@@ -1886,6 +1892,8 @@ const ir::Method* find_method(const ir::Program& program, const ir::ClassInfo& c
 }
 
 const ir::AttrFact* find_attr(const ir::Program& program, const ir::ClassInfo& cls, const std::string& name) {
+  if (const ir::AttrFact* a = cls.attr(name)) return a;  // the class itself: no search to set up
+  if (cls.bases.empty()) return nullptr;
   std::vector<const ir::ClassInfo*> queue{&cls};
   std::set<const ir::ClassInfo*> seen;
   while (!queue.empty()) {
