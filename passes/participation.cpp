@@ -497,7 +497,7 @@ class Interpreter {
 
   std::vector<Event> events;                       ///< cuts and losses
   std::vector<DeadUse> dead_uses;                  ///< uses in branches never taken in training
-  std::map<std::string, const ir::ClassInfo*> entered_;  ///< module paths whose code ran
+  std::unordered_map<std::string, const ir::ClassInfo*> entered_;  ///< module paths whose code ran
   bool reachable_root = true;
   bool truncated = false;
 
@@ -617,7 +617,7 @@ class Interpreter {
       self.prov = Provenance::Config;
       full.push_back(self);
       for (const auto& a : args) full.push_back(a);
-      if (!same_self) entered_.emplace(node->path, node->cls);
+      if (!same_self) entered_.try_emplace(node->path, node->cls);
       std::string callee_scope = owner->name + "." + fn->name;
       call_sites_.emplace_back(node, at.span());
       auto r = call_graph(*fn->graph, node, owner, callee_scope, std::move(full), kwargs, frame_->depth + 1,
@@ -656,7 +656,7 @@ class Interpreter {
       }
     } else if (node->kind == ModuleNode::Kind::Container && node->container_kind == "torch.nn.Sequential" &&
                (method == "forward" || method == "__call__")) {
-      entered_.emplace(node->path, nullptr);
+      entered_.try_emplace(node->path, nullptr);
       AbsVal x = args.empty() ? AbsVal{} : args[0];
       for (const auto& c : node->children) {
         AbsVal each;
@@ -683,7 +683,7 @@ class Interpreter {
         result = use_all(node, at, args, kwargs, m.is_super);
       }
     } else {
-      if (node->kind != ModuleNode::Kind::Class) entered_.emplace(node->path, nullptr);
+      if (node->kind != ModuleNode::Kind::Class) entered_.try_emplace(node->path, nullptr);
       result = use_all(node, at, args, kwargs, m.is_super);
     }
     // Parameters that entered inside the callee are used, from the caller's view, at
