@@ -608,10 +608,11 @@ class Interpreter {
     }
     bool same_self = node == frame_->self;
     auto key = std::make_tuple(static_cast<const void*>(fn), node);
-    if (fn && on_stack_.count(key)) fn = nullptr;  // recursion (a module iterating itself): not followed
+    if (fn && std::find(on_stack_.begin(), on_stack_.end(), key) != on_stack_.end()) fn = nullptr;  // recursion (a module iterating itself): not followed
     if (fn) {
-      on_stack_.insert(key);
+      on_stack_.push_back(key);
       std::vector<AbsVal> full;
+      full.reserve(args.size() + 1);
       AbsVal self;
       self.mod = node;
       self.prov = Provenance::Config;
@@ -628,7 +629,7 @@ class Interpreter {
         result = use_all(node, at, args, kwargs);
       }
       call_sites_.pop_back();
-      on_stack_.erase(key);
+      on_stack_.pop_back();
       if (fn->no_grad.valid()) {  // @torch.no_grad()
         ir::Node deco;
         deco.set_span(fn->no_grad);
@@ -1857,7 +1858,7 @@ class Interpreter {
   std::deque<ir::Node> fake_nodes_;  ///< getattr(self, "name") as attribute reads
   std::unordered_map<const ModuleNode*, std::vector<uint32_t>> node_ids_;  ///< param_ids()  ///< value storage of finished frames
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
-  std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
+  std::vector<std::tuple<const void*, const ModuleNode*>> on_stack_;  ///< (method, self) being interpreted
   /// The module calls being interpreted, outermost first, with their call sites.
   std::vector<std::pair<const ModuleNode*, ir::Span>> call_sites_;
   size_t steps_ = 0;
