@@ -903,6 +903,22 @@ class Interpreter {
       set(n.output(), constant(*n.value));
       return true;
     }
+    // Operators, the most common nodes after constants: decided before the other kinds
+    // (none of which starts with "aten::" but these two).
+    if (k.rfind("aten::", 0) == 0 && k != kind::GetItem && k != kind::SetItem) {
+      const std::string_view op = k.substr(6);
+      // super().forward(x) and friends: a method call on a module the frontend
+      // could not type.
+      if (!n.inputs().empty() && in(0).mod && !non_differentiable(op)) {
+        std::vector<AbsVal> args;
+        std::vector<std::pair<std::string, AbsVal>> kwargs;
+        split_args(n, 1, args, kwargs);
+        set(n.output(), module_method(in(0), std::string(op), args, kwargs, n));
+        return true;
+      }
+      set(n.output(), aten(n, op));
+      return true;
+    }
     if (k == kind::RaiseException) return false;
     if (k == kind::If) return eval_if(n);
     if (k == kind::Loop) {
@@ -1032,20 +1048,6 @@ class Interpreter {
       out.prov = Provenance::Varying;
       out.has_items = false;
       set(n.output(), std::move(out));
-      return true;
-    }
-    if (k.rfind("aten::", 0) == 0) {
-      std::string op(k.substr(6));
-      // super().forward(x) and friends: a method call on a module the frontend
-      // could not type.
-      if (!n.inputs().empty() && in(0).mod && !non_differentiable(op)) {
-        std::vector<AbsVal> args;
-        std::vector<std::pair<std::string, AbsVal>> kwargs;
-        split_args(n, 1, args, kwargs);
-        set(n.output(), module_method(in(0), op, args, kwargs, n));
-        return true;
-      }
-      set(n.output(), aten(n, op));
       return true;
     }
     // prim::slice and anything else: data flows through.
