@@ -3,6 +3,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 namespace ddplint::passes {
 
@@ -72,7 +74,7 @@ std::optional<std::vector<std::string>> torch_nn_params(const std::string& quali
     if (on) w.push_back("bias");
     return w;
   };
-  static const std::set<std::string> kNone = {
+  static const std::unordered_set<std::string_view> kNone = {
       "ReLU", "ReLU6", "GELU", "SiLU", "Mish", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Softplus", "LeakyReLU",
       "ELU", "SELU", "CELU", "Hardswish", "Hardsigmoid", "Hardtanh", "GLU", "Identity", "Dropout", "Dropout1d",
       "Dropout2d", "Dropout3d", "AlphaDropout", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d",

@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -18,135 +22,367 @@ using ir::Block;
 using ir::Node;
 using ir::Value;
 
-/// Parameter path -> how it reaches a value, in path order. Values are copied far
-/// more often than changed (every SSA value, argument and return holds one), so copies
-/// share one map and a change first takes a private copy (copy on write).
+/// How one parameter reaches a value, inside the interpreter: Dep with its strings
+/// held by pointer (module and parameter paths live in the tree, scopes in a pool).
+/// A guard held by a shared pointer, none for "always" (most dependencies): small
+/// to copy, as dependency entries are copied on every merge.
+class SharedGuard {
+ public:
+  SharedGuard() = default;
+  SharedGuard(const Guard& g) {  // NOLINT: implicit, stands for a Guard
+    if (!g.always()) g_ = std::make_shared<const Guard>(g);
+  }
+  SharedGuard(Guard&& g) {  // NOLINT
+    if (!g.always()) g_ = std::make_shared<const Guard>(std::move(g));
+  }
+  operator const Guard&() const { return get(); }  // NOLINT
+  const Guard& get() const {
+    static const Guard always;
+    return g_ ? *g_ : always;
+  }
+  bool always() const { return !g_; }
+  bool is_never() const { return g_ && g_->is_never(); }
+
+ private:
+  std::shared_ptr<const Guard> g_;
+};
+
+struct IDep {
+  SharedGuard guard;
+  const ir::Span* use = nullptr;  ///< a node's span, in the program
+  const std::string* via = nullptr;
+  const std::string* scope = nullptr;
+};
+
+/// Parameter (by id: ids follow the lexicographic order of the paths) -> how it
+/// reaches a value, in path order. Values are copied far more often than changed
+/// (every SSA value, argument and return holds one), so copies share one sorted
+/// vector and a change first takes a private copy (copy on write).
 class Deps {
  public:
-  using Map = std::map<std::string, Dep>;
-  using iterator = Map::iterator;
-  using const_iterator = Map::const_iterator;
+  using Entry = std::pair<uint32_t, IDep>;
+  using Vec = std::vector<Entry>;
+  using iterator = Vec::iterator;
+  using const_iterator = Vec::const_iterator;
 
-  const_iterator begin() const { return map().begin(); }
-  const_iterator end() const { return map().end(); }
-  const_iterator find(const std::string& p) const { return map().find(p); }
-  size_t count(const std::string& p) const { return map().count(p); }
-  size_t size() const { return map().size(); }
+  const_iterator begin() const { return vec().begin(); }
+  const_iterator end() const { return vec().end(); }
+  const_iterator find(uint32_t p) const {
+    const Vec& v = vec();
+    auto it = lower(v, p);
+    return it != v.end() && it->first == p ? it : v.end();
+  }
+  size_t count(uint32_t p) const { return find(p) != end() ? 1 : 0; }
+  size_t size() const { return vec().size(); }
   bool empty() const { return !m_ || m_->empty(); }
 
-  // Changes: the map is made private first. Iterators that may write go to it too.
-  iterator begin() { return m_ ? own().begin() : empty_map().begin(); }
-  iterator end() { return m_ ? own().end() : empty_map().end(); }
-  iterator find(const std::string& p) { return m_ ? own().find(p) : empty_map().end(); }
-  Dep& operator[](const std::string& p) { return own()[p]; }
-  template <class... A>
-  std::pair<iterator, bool> emplace(A&&... a) {
-    return own().emplace(std::forward<A>(a)...);
+  // Changes: the vector is made private first (reads never copy it).
+  /// The entries, to change them in place.
+  Vec& entries() { return m_ ? own() : empty_vec(); }
+  iterator find_mut(uint32_t p) {
+    if (!m_) return empty_vec().end();
+    Vec& v = own();
+    auto it = lower(v, p);
+    return it != v.end() && it->first == p ? it : v.end();
+  }
+  IDep& operator[](uint32_t p) { return emplace(p, IDep{}).first->second; }
+  std::pair<iterator, bool> emplace(uint32_t p, const IDep& d) {
+    Vec& v = own();
+    auto it = lower(v, p);
+    if (it != v.end() && it->first == p) return {it, false};
+    return {v.insert(it, Entry{p, d}), true};
   }
   void clear() { m_.reset(); }
-  /// Takes `other`'s entries when this holds none (sharing its map).
+  /// Takes `other`'s entries when this holds none (sharing its vector).
   bool adopt_if_empty(const Deps& other) {
     if (!empty()) return false;
     m_ = other.m_;
     return true;
   }
+  void assign(Vec&& v) { m_ = std::make_shared<Vec>(std::move(v)); }
 
  private:
-  // Read-only, never written through: the iterators of an unset Deps point here.
-  static Map& empty_map() {
-    static Map m;
-    return m;
+  static bool key_less(const Entry& e, uint32_t k) { return e.first < k; }
+  static const_iterator lower(const Vec& v, uint32_t p) {
+    if (v.empty() || v.back().first < p) return v.end();
+    return std::lower_bound(v.begin(), v.end(), p, key_less);
   }
-  const Map& map() const { return m_ ? *m_ : empty_map(); }
-  Map& own() {
-    if (!m_) m_ = std::make_shared<Map>();
-    else if (m_.use_count() > 1) m_ = std::make_shared<Map>(*m_);
+  static iterator lower(Vec& v, uint32_t p) {
+    if (v.empty() || v.back().first < p) return v.end();
+    return std::lower_bound(v.begin(), v.end(), p, key_less);
+  }
+  // Read-only, never written through: the iterators of an unset Deps point here.
+  static Vec& empty_vec() {
+    static Vec v;
+    return v;
+  }
+  const Vec& vec() const { return m_ ? *m_ : empty_vec(); }
+  Vec& own() {
+    if (!m_) m_ = std::make_shared<Vec>();
+    else if (m_.use_count() > 1) m_ = std::make_shared<Vec>(*m_);
     return *m_;
   }
-  std::shared_ptr<Map> m_;
+  std::shared_ptr<Vec> m_;
 };
 
 constexpr int kMaxCallDepth = 24;
 constexpr int kMaxCalls = 20000;
 constexpr size_t kMaxSteps = 2000000;  ///< node evaluations per root class
 
-/// What the interpreter knows of one SSA value.
+/// A set of loop ids, sorted. Copies share one vector (copy on write): most values
+/// take their loops unchanged from an operand.
+class LoopSet {
+ public:
+  bool empty() const { return !v_ || v_->empty(); }
+  size_t count(int l) const { return v_ && std::binary_search(v_->begin(), v_->end(), l) ? 1 : 0; }
+  std::vector<int>::const_iterator begin() const { return vec().begin(); }
+  std::vector<int>::const_iterator end() const { return vec().end(); }
+  void insert(int l) {
+    if (count(l)) return;
+    auto n = v_ ? std::make_shared<std::vector<int>>(*v_) : std::make_shared<std::vector<int>>();
+    n->insert(std::lower_bound(n->begin(), n->end(), l), l);
+    v_ = std::move(n);
+  }
+  /// Adds every loop of `o` but `except` (0: none; loop ids start at 1).
+  void insert(const LoopSet& o, int except = 0) {
+    if (o.empty()) return;
+    const bool skip = except != 0 && o.count(except);
+    if (!skip) {
+      if (v_ == o.v_) return;
+      if (empty()) {
+        v_ = o.v_;
+        return;
+      }
+    }
+    std::vector<int> m;
+    m.reserve(vec().size() + o.vec().size());
+    std::set_union(vec().begin(), vec().end(), o.vec().begin(), o.vec().end(), std::back_inserter(m));
+    if (skip && !count(except)) m.erase(std::lower_bound(m.begin(), m.end(), except));
+    if (m.size() == vec().size()) return;  // nothing new
+    v_ = std::make_shared<std::vector<int>>(std::move(m));
+  }
+
+ private:
+  static const std::vector<int>& empty_vec() {
+    static const std::vector<int> v;
+    return v;
+  }
+  const std::vector<int>& vec() const { return v_ ? *v_ : empty_vec(); }
+  std::shared_ptr<const std::vector<int>> v_;
+};
+
+struct AbsValExtra;
+
+/// What the interpreter knows of one SSA value. Frames hold one per value of their
+/// graph and values are copied a lot, so the fields most values leave unset live in
+/// a shared side struct (copy on write), allocated only when one is set.
 struct AbsVal {
   Deps deps;
-  Provenance prov = Provenance::Varying;
-  std::optional<ir::Constant> cval;
-  std::set<int> iter_loops;
+  const ir::Constant* cval = nullptr;  ///< the constant value: in the program, or a static
+  LoopSet iter_loops;
   // A module value: a node of the tree, possibly "each element" of a container,
-  // possibly selected under a guard (a runtime key).
+  // possibly selected under a guard (a runtime key, mod_guard()).
   const ModuleNode* mod = nullptr;
+  const ir::ClassInfo* super_of = nullptr;
+  const ir::AttrFact* flag = nullptr;  ///< condition helper: a configuration attribute read
+  Provenance prov = Provenance::Varying;
   bool each_element = false;
   bool is_super = false;
-  const ir::ClassInfo* super_of = nullptr;
-  Guard mod_guard;
   // Condition helpers.
-  std::string nonnull_path;
   bool nonnull_when = true;
   bool null_test = false;
-  const ir::AttrFact* flag = nullptr;
   bool flag_negated = false;
-  std::string global;  ///< a module-level constant read
-  std::string nullable_param;  ///< an optional parameter read (`self.bias`, may be None)
   bool direct_param = false;   ///< exactly a parameter read (`self.bias`), not a computation
   bool from_shape = false;     ///< a size read off a tensor (`x.shape[1]`, `x.size(0)`): at least 1 in practice
   bool never_none = false;     ///< the result of an operation: a tensor or a number, never None
   bool maybe_none = false;     ///< a module on some paths, None on others
-  // Memory format of a tensor, when a conversion in the code fixed it.
-  enum class Layout { Unknown, Contiguous, ChannelsLast } layout = Layout::Unknown;
-  ir::Span layout_origin;            ///< the conversion that made it channels-last
-  std::string layout_text;
-  const ir::ClassInfo* layout_cls = nullptr;
-  std::string bound_method;    ///< `self._forward` as a value: calling it runs that method
-  // Containers and iterables.
-  std::shared_ptr<AbsVal> elem;
-  std::vector<AbsVal> items;
   bool has_items = false;
   bool varying_length = false;  ///< range(n) with runtime n
+  // Memory format of a tensor, when a conversion in the code fixed it.
+  enum class Layout : uint8_t { Unknown, Contiguous, ChannelsLast } layout = Layout::Unknown;
+
+  // The rare fields (see AbsValExtra).
+  inline const Guard& mod_guard() const;
+  inline void set_mod_guard(const Guard& g);
+  inline const std::string& nonnull_path() const;
+  inline void set_nonnull_path(const std::string& s);
+  inline const std::string& global() const;
+  inline void set_global(const std::string& s);
+  inline const std::string& nullable_param() const;
+  inline void set_nullable_param(const std::string& s);
+  inline const ir::Span& layout_origin() const;
+  inline const std::string& layout_text() const;
+  inline const ir::ClassInfo* layout_cls() const;
+  inline void set_layout_origin(const ir::Span& origin, const std::string& text, const ir::ClassInfo* cls);
+  inline void copy_layout_origin(const AbsVal& from);
+  inline const std::string& bound_method() const;
+  inline void set_bound_method(const std::string& s);
+  inline const std::shared_ptr<const AbsVal>& elem() const;
+  inline void set_elem(std::shared_ptr<const AbsVal> e);
+  inline const std::vector<AbsVal>& items() const;
+  inline std::vector<AbsVal>& items_mut();
+
+ private:
+  inline AbsValExtra& mx();
+  std::shared_ptr<const AbsValExtra> x_;
 };
 
-bool is_true(const std::optional<ir::Constant>& c) {
+struct AbsValExtra {
+  Guard mod_guard;
+  std::string nonnull_path;
+  std::string global;          ///< a module-level constant read
+  std::string nullable_param;  ///< an optional parameter read (`self.bias`, may be None)
+  ir::Span layout_origin;      ///< the conversion that made it channels-last
+  std::string layout_text;
+  const ir::ClassInfo* layout_cls = nullptr;
+  std::string bound_method;  ///< `self._forward` as a value: calling it runs that method
+  // Containers and iterables.
+  std::shared_ptr<const AbsVal> elem;
+  std::vector<AbsVal> items;
+
+  static const AbsValExtra& none() {
+    static const AbsValExtra x;
+    return x;
+  }
+};
+
+bool is_default(const ir::Span& s) {
+  const ir::Span d;
+  return s.file == d.file && s.begin == d.begin && s.end == d.end && s.line == d.line && s.col == d.col &&
+         s.end_line == d.end_line && s.end_col == d.end_col;
+}
+
+AbsValExtra& AbsVal::mx() {
+  if (!x_) x_ = std::make_shared<AbsValExtra>();
+  else if (x_.use_count() > 1) x_ = std::make_shared<AbsValExtra>(*x_);
+  return const_cast<AbsValExtra&>(*x_);
+}
+const Guard& AbsVal::mod_guard() const { return (x_ ? *x_ : AbsValExtra::none()).mod_guard; }
+void AbsVal::set_mod_guard(const Guard& g) {
+  if (!x_ && g.always()) return;
+  mx().mod_guard = g;
+}
+const std::string& AbsVal::nonnull_path() const { return (x_ ? *x_ : AbsValExtra::none()).nonnull_path; }
+void AbsVal::set_nonnull_path(const std::string& s) {
+  if (!x_ && s.empty()) return;
+  mx().nonnull_path = s;
+}
+const std::string& AbsVal::global() const { return (x_ ? *x_ : AbsValExtra::none()).global; }
+void AbsVal::set_global(const std::string& s) {
+  if (!x_ && s.empty()) return;
+  mx().global = s;
+}
+const std::string& AbsVal::nullable_param() const { return (x_ ? *x_ : AbsValExtra::none()).nullable_param; }
+void AbsVal::set_nullable_param(const std::string& s) {
+  if ((!x_ || x_->nullable_param.empty()) && s.empty()) return;
+  mx().nullable_param = s;
+}
+const ir::Span& AbsVal::layout_origin() const { return (x_ ? *x_ : AbsValExtra::none()).layout_origin; }
+const std::string& AbsVal::layout_text() const { return (x_ ? *x_ : AbsValExtra::none()).layout_text; }
+const ir::ClassInfo* AbsVal::layout_cls() const { return (x_ ? *x_ : AbsValExtra::none()).layout_cls; }
+void AbsVal::set_layout_origin(const ir::Span& origin, const std::string& text, const ir::ClassInfo* cls) {
+  AbsValExtra& x = mx();
+  x.layout_origin = origin;
+  x.layout_text = text;
+  x.layout_cls = cls;
+}
+void AbsVal::copy_layout_origin(const AbsVal& from) {
+  auto unset = [](const AbsValExtra* x) {
+    return !x || (is_default(x->layout_origin) && x->layout_text.empty() && !x->layout_cls);
+  };
+  if (unset(x_.get()) && unset(from.x_.get())) return;
+  set_layout_origin(from.layout_origin(), from.layout_text(), from.layout_cls());
+}
+const std::string& AbsVal::bound_method() const { return (x_ ? *x_ : AbsValExtra::none()).bound_method; }
+void AbsVal::set_bound_method(const std::string& s) {
+  if (!x_ && s.empty()) return;
+  mx().bound_method = s;
+}
+const std::shared_ptr<const AbsVal>& AbsVal::elem() const { return (x_ ? *x_ : AbsValExtra::none()).elem; }
+void AbsVal::set_elem(std::shared_ptr<const AbsVal> e) {
+  if ((!x_ || !x_->elem) && !e) return;
+  mx().elem = std::move(e);
+}
+const std::vector<AbsVal>& AbsVal::items() const { return (x_ ? *x_ : AbsValExtra::none()).items; }
+std::vector<AbsVal>& AbsVal::items_mut() { return mx().items; }
+
+const ir::Constant& const_true() {
+  static const ir::Constant c{true};
+  return c;
+}
+const ir::Constant& const_false() {
+  static const ir::Constant c{false};
+  return c;
+}
+const ir::Constant& const_none() {
+  static const ir::Constant c{ir::NoneConst{}};
+  return c;
+}
+
+bool is_true(const ir::Constant* c) {
   if (!c) return false;
-  if (auto* b = std::get_if<bool>(&*c)) return *b;
-  if (auto* i = std::get_if<int64_t>(&*c)) return *i != 0;
-  if (auto* d = std::get_if<double>(&*c)) return *d != 0.0;
-  if (auto* s = std::get_if<std::string>(&*c)) return !s->empty();
+  if (auto* b = std::get_if<bool>(c)) return *b;
+  if (auto* i = std::get_if<int64_t>(c)) return *i != 0;
+  if (auto* d = std::get_if<double>(c)) return *d != 0.0;
+  if (auto* s = std::get_if<std::string>(c)) return !s->empty();
   return false;  // None
 }
 
-std::optional<double> number(const std::optional<ir::Constant>& c) {
+std::optional<double> number(const ir::Constant* c) {
   if (!c) return std::nullopt;
-  if (auto* b = std::get_if<bool>(&*c)) return *b ? 1.0 : 0.0;
-  if (auto* i = std::get_if<int64_t>(&*c)) return static_cast<double>(*i);
-  if (auto* d = std::get_if<double>(&*c)) return *d;
+  if (auto* b = std::get_if<bool>(c)) return *b ? 1.0 : 0.0;
+  if (auto* i = std::get_if<int64_t>(c)) return static_cast<double>(*i);
+  if (auto* d = std::get_if<double>(c)) return *d;
   return std::nullopt;
 }
 
-AbsVal constant(ir::Constant c) {
+/// A constant value; `c` must outlive the analysis (it is in the program).
+AbsVal constant(const ir::Constant& c) {
   AbsVal v;
   v.prov = Provenance::Constant;
-  v.cval = std::move(c);
+  v.cval = &c;
   return v;
 }
+AbsVal constant(ir::Constant&& c) = delete;
+AbsVal constant(bool b) { return constant(b ? const_true() : const_false()); }
 
 void add_deps(Deps& into, const Deps& from) {
+  if (from.empty()) return;
   if (into.adopt_if_empty(from)) return;
-  for (const auto& [p, d] : from) {
-    auto it = into.find(p);
-    if (it == into.end()) {
-      into.emplace(p, d);
-    } else {
-      it->second.guard = guard_or(it->second.guard, d.guard);
+  const Deps& a = into;
+  // Nothing changes when every entry of `from` is in `into` under a guard that absorbs it.
+  bool change = false;
+  {
+    auto i = a.begin();
+    for (auto j = from.begin(); j != from.end() && !change; ++j) {
+      while (i != a.end() && i->first < j->first) ++i;
+      if (i == a.end() || i->first != j->first) change = true;
+      else if (!i->second.guard.always() && !j->second.guard.is_never()) change = true;
     }
   }
+  if (!change) return;
+  Deps::Vec out;
+  out.reserve(a.size() + from.size());
+  auto i = a.begin();
+  auto j = from.begin();
+  while (i != a.end() || j != from.end()) {
+    if (j == from.end() || (i != a.end() && i->first < j->first)) {
+      out.push_back(*i++);
+    } else if (i == a.end() || j->first < i->first) {
+      out.push_back(*j++);
+    } else {
+      out.push_back(*i);
+      out.back().second.guard = guard_or(i->second.guard, j->second.guard);
+      ++i;
+      ++j;
+    }
+  }
+  into.assign(std::move(out));
 }
 
 /// Ops whose result carries no gradient back to their inputs.
 bool non_differentiable(std::string_view op) {
-  static const std::set<std::string, std::less<>> k = {
+  static const std::unordered_set<std::string_view> k = {
       "detach", "detach_", "item", "tolist", "numpy", "eq", "ne", "lt", "le", "gt", "ge", "__contains__",
       "__not_contains__", "__not__", "__and__", "__or__", "__xor__", "__is__", "__isnot__", "argmax", "argmin",
       "argsort", "nonzero", "numel", "size", "dim", "long", "int", "bool", "short", "byte", "sign", "zeros_like",
@@ -168,7 +404,29 @@ bool is_random_function(const std::string& q) {
 
 std::string last_segment(const std::string& q) { return q.substr(q.rfind('.') + 1); }
 
+/// A parameter dropped: a NeverReason, with the scope by pointer (interned).
 struct Event {
+  uint32_t param = 0;  ///< a parameter id
+  int depth = 0;
+  NeverReason::Kind kind = NeverReason::Kind::NotReferenced;
+  ir::Span span;
+  std::string detail;
+  const ir::ClassInfo* blamed = nullptr;
+  const std::string* scope = nullptr;
+
+  NeverReason reason() const {
+    NeverReason r;
+    r.kind = kind;
+    r.span = span;
+    r.detail = detail;
+    r.blamed = blamed;
+    if (scope) r.scope = *scope;
+    return r;
+  }
+};
+
+/// A module path used in a branch never taken in training.
+struct DeadUse {
   std::string param;
   int depth = 0;
   NeverReason reason;
@@ -178,18 +436,46 @@ struct Frame {
   int id = 0;  ///< unique per call in one analysis (frames on the stack reuse addresses)
   const ModuleNode* self = nullptr;
   const ir::ClassInfo* cls = nullptr;  ///< the class whose code runs (owner of atoms)
-  std::string scope;
+  const std::string* scope = nullptr;  ///< interned
   int depth = 0;
   int no_grad = 0;
   std::vector<int> loops;
   std::vector<AbsVal> vals;  ///< by Value::id in the frame's graph
-  std::map<std::string, ir::Span> seen;  ///< params seen in any value here: first use
-  Deps escaped;                          ///< stored on the module
+  /// Params seen in any value here, with their first use; may hold a param more than
+  /// once (after a call), the first entry counts.
+  std::vector<std::pair<uint32_t, const ir::Span*>> seen;
+  Deps escaped;  ///< stored on the module
 };
 
 class Interpreter {
  public:
-  Interpreter(const ir::Program& program, Participation& out) : program_(program), out_(out) {}
+  Interpreter(const ir::Program& program, Participation& out) : program_(program), out_(out) {
+    // Parameter ids follow the order of the paths, so that Deps iterate in path order.
+    std::vector<const std::string*> paths;
+    for (const ParamInfo* p : out_.tree->params()) paths.push_back(&p->path);
+    std::sort(paths.begin(), paths.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+    for (const std::string* s : paths) {
+      if (path_.empty() || *path_.back() != *s) path_.push_back(s);
+    }
+    for (const ParamInfo* p : out_.tree->params()) {
+      auto it = std::lower_bound(path_.begin(), path_.end(), &p->path,
+                                 [](const std::string* a, const std::string* b) { return *a < *b; });
+      pid_.emplace(p, static_cast<uint32_t>(it - path_.begin()));
+    }
+    seen_stamp_.assign(path_.size(), 0);
+  }
+
+  uint32_t id_of(const ParamInfo* p) const { return pid_.at(p); }
+  size_t param_count() const { return path_.size(); }
+  const std::string& path_of(uint32_t id) const { return *path_[id]; }
+  static Dep to_dep(const IDep& d) {
+    Dep out;
+    out.guard = d.guard.get();
+    if (d.use) out.use = *d.use;
+    if (d.via) out.via = *d.via;
+    if (d.scope) out.scope = *d.scope;
+    return out;
+  }
 
   Deps run(const ir::ClassInfo& root, const ir::Method& forward) {
     std::vector<AbsVal> args;
@@ -210,8 +496,8 @@ class Interpreter {
   }
 
   std::vector<Event> events;                       ///< cuts and losses
-  std::vector<Event> dead_uses;                    ///< uses in branches never taken in training
-  std::map<std::string, const ir::ClassInfo*> entered_;  ///< module paths whose code ran
+  std::vector<DeadUse> dead_uses;                  ///< uses in branches never taken in training
+  std::unordered_map<std::string, const ir::ClassInfo*> entered_;  ///< module paths whose code ran
   bool reachable_root = true;
   bool truncated = false;
 
@@ -231,8 +517,12 @@ class Interpreter {
     f.id = ++frame_counter_;
     f.self = self;
     f.cls = cls;
-    f.scope = scope;
+    f.scope = &*scopes_.insert(scope).first;
     f.depth = depth;
+    if (!vals_pool_.empty()) {  // reuse the storage of a finished frame
+      f.vals = std::move(vals_pool_.back());
+      vals_pool_.pop_back();
+    }
     f.vals.resize(static_cast<size_t>(g.value_count()));
     const auto& params = g.block()->params();
     for (size_t i = 0; i < params.size(); ++i) {
@@ -254,17 +544,17 @@ class Interpreter {
     AbsVal ret = reachable && !g.block()->returns().empty() ? f.vals[static_cast<size_t>(g.block()->returns()[0]->id())]
                                                                      : AbsVal{};
     // What this frame saw but neither returned nor stored was discarded here.
+    std::stable_sort(f.seen.begin(), f.seen.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    f.seen.erase(std::unique(f.seen.begin(), f.seen.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
+                 f.seen.end());
     for (const auto& [p, span] : f.seen) {
       if (ret.deps.count(p) || f.escaped.count(p)) continue;
-      NeverReason r;
-      r.kind = NeverReason::Kind::Discarded;
-      r.span = span;
-      r.blamed = cls;
-      r.scope = scope;
-      events.push_back({p, depth, r});
+      events.push_back({p, depth, NeverReason::Kind::Discarded, span ? *span : ir::Span{}, {}, cls, f.scope});
     }
     if (depth == 0) add_deps(root_escaped_, f.escaped);
     else if (saved) add_deps(saved->escaped, f.escaped);
+    f.vals.clear();
+    vals_pool_.push_back(std::move(f.vals));
     return ret;
   }
 
@@ -284,8 +574,12 @@ class Interpreter {
         each.each_element = false;
         AbsVal r = call_module(each, method, args, kwargs, at);
         if (node != frame_->self) {  // used, from the caller's view, as "an element of the container"
-          for (auto& [p, d] : r.deps) {
-            if (path_under(p, c->path)) d.via = node->path;
+          bool any = false;
+          for (const auto& [p, d] : r.deps) any = any || (path_under(path_of(p), c->path) && d.via != &node->path);
+          if (any) {
+            for (auto& [p, d] : r.deps.entries()) {
+              if (path_under(path_of(p), c->path)) d.via = &node->path;
+            }
           }
         }
         if (first) out = r;
@@ -314,16 +608,17 @@ class Interpreter {
     }
     bool same_self = node == frame_->self;
     auto key = std::make_tuple(static_cast<const void*>(fn), node);
-    if (fn && on_stack_.count(key)) fn = nullptr;  // recursion (a module iterating itself): not followed
+    if (fn && std::find(on_stack_.begin(), on_stack_.end(), key) != on_stack_.end()) fn = nullptr;  // recursion (a module iterating itself): not followed
     if (fn) {
-      on_stack_.insert(key);
+      on_stack_.push_back(key);
       std::vector<AbsVal> full;
+      full.reserve(args.size() + 1);
       AbsVal self;
       self.mod = node;
       self.prov = Provenance::Config;
       full.push_back(self);
       for (const auto& a : args) full.push_back(a);
-      if (!same_self) entered_.emplace(node->path, node->cls);
+      if (!same_self) entered_.try_emplace(node->path, node->cls);
       std::string callee_scope = owner->name + "." + fn->name;
       call_sites_.emplace_back(node, at.span());
       auto r = call_graph(*fn->graph, node, owner, callee_scope, std::move(full), kwargs, frame_->depth + 1,
@@ -334,7 +629,7 @@ class Interpreter {
         result = use_all(node, at, args, kwargs);
       }
       call_sites_.pop_back();
-      on_stack_.erase(key);
+      on_stack_.pop_back();
       if (fn->no_grad.valid()) {  // @torch.no_grad()
         ir::Node deco;
         deco.set_span(fn->no_grad);
@@ -344,25 +639,25 @@ class Interpreter {
       if (same_self) {
         // A helper that holds no condition of its own: its uses count, for reports, at
         // the call (where the caller's condition is).
-        std::set<std::string> from_args;
+        std::set<uint32_t> from_args;
         for (const auto& a : args) {
           for (const auto& [p, d] : a.deps) from_args.insert(p);
         }
-        for (auto& [p, d] : result.deps) {
+        for (auto& [p, d] : result.deps.entries()) {
           if (from_args.count(p)) continue;
           bool own = false;
-          for (const Lit& l : d.guard.literals()) {
+          for (const Lit& l : d.guard.get().literals()) {
             if (out_.atoms[static_cast<size_t>(l.atom)].scope == callee_scope) own = true;
           }
           if (!own) {
-            d.use = at.span();
+            d.use = &at.span();
             d.scope = frame_->scope;
           }
         }
       }
     } else if (node->kind == ModuleNode::Kind::Container && node->container_kind == "torch.nn.Sequential" &&
                (method == "forward" || method == "__call__")) {
-      entered_.emplace(node->path, nullptr);
+      entered_.try_emplace(node->path, nullptr);
       AbsVal x = args.empty() ? AbsVal{} : args[0];
       for (const auto& c : node->children) {
         AbsVal each;
@@ -376,7 +671,7 @@ class Interpreter {
       if (const ModuleNode* child = node->child(method)) {
         AbsVal c;
         c.mod = child;
-        c.mod_guard = m.mod_guard;
+        c.set_mod_guard(m.mod_guard());
         result = call_module(c, "forward", args, kwargs, at);
       } else if (a || !has_unseen_base(*node->cls)) {
         // A callable stored on the module, or a name ddplint cannot place on a class it
@@ -389,18 +684,18 @@ class Interpreter {
         result = use_all(node, at, args, kwargs, m.is_super);
       }
     } else {
-      if (node->kind != ModuleNode::Kind::Class) entered_.emplace(node->path, nullptr);
+      if (node->kind != ModuleNode::Kind::Class) entered_.try_emplace(node->path, nullptr);
       result = use_all(node, at, args, kwargs, m.is_super);
     }
     // Parameters that entered inside the callee are used, from the caller's view, at
     // this call; a runtime selection (`self.heads[task]`) guards them.
     if (!same_self) {
-      for (auto& [p, d] : result.deps) {
-        if (!path_under(p, node->path)) continue;
-        d.use = at.span();
-        d.via = node->path;
+      for (auto& [p, d] : result.deps.entries()) {
+        if (!path_under(path_of(p), node->path)) continue;
+        d.use = &at.span();
+        d.via = &node->path;
         d.scope = frame_->scope;
-        d.guard = guard_and(d.guard, m.mod_guard);
+        d.guard = guard_and(d.guard, m.mod_guard());
       }
     }
     return result;
@@ -418,24 +713,70 @@ class Interpreter {
     return false;
   }
 
+  /// The ids of every parameter at or below `node`, sorted, once each.
+  const std::vector<uint32_t>& param_ids(const ModuleNode* node) {
+    auto [it, fresh] = node_ids_.try_emplace(node);
+    if (fresh) {
+      std::vector<const ParamInfo*> ps;
+      node->collect_params(ps);
+      for (const ParamInfo* p : ps) it->second.push_back(id_of(p));
+      std::sort(it->second.begin(), it->second.end());
+      it->second.erase(std::unique(it->second.begin(), it->second.end()), it->second.end());
+    }
+    return it->second;
+  }
+
+  static Deps::Vec entries(const std::vector<uint32_t>& ids, const IDep& d) {
+    Deps::Vec v;
+    v.reserve(ids.size());
+    for (uint32_t id : ids) v.emplace_back(id, d);
+    return v;
+  }
+
+  /// Sets the entries of `add` (sorted, unique) in `into`, replacing those it holds.
+  static void overwrite(Deps& into, Deps::Vec&& add) {
+    if (add.empty()) return;
+    if (into.empty()) {
+      into.assign(std::move(add));
+      return;
+    }
+    const Deps& a = into;
+    Deps::Vec out;
+    out.reserve(a.size() + add.size());
+    auto i = a.begin();
+    auto j = add.begin();
+    while (i != a.end() || j != add.end()) {
+      if (j == add.end() || (i != a.end() && i->first < j->first)) {
+        out.push_back(*i++);
+      } else {
+        if (i != a.end() && i->first == j->first) ++i;
+        out.push_back(std::move(*j++));
+      }
+    }
+    into.assign(std::move(out));
+  }
+
   AbsVal use_all(const ModuleNode* node, const Node& at, const std::vector<AbsVal>& args,
                  const std::vector<std::pair<std::string, AbsVal>>& kwargs, bool direct_only = false) {
     AbsVal out;
     for (const auto& a : args) add_deps(out.deps, a.deps);
     for (const auto& [k, a] : kwargs) add_deps(out.deps, a.deps);
-    std::vector<const ParamInfo*> ps;
+    const IDep d{{}, &at.span(), &node->path, frame_->scope};
     if (direct_only) {
-      for (const auto& p : node->params) ps.push_back(&p);
+      std::vector<uint32_t> ids;
+      for (const auto& p : node->params) ids.push_back(id_of(&p));
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      overwrite(out.deps, entries(ids, d));
     } else {
-      node->collect_params(ps);
+      overwrite(out.deps, entries(param_ids(node), d));
     }
-    for (const ParamInfo* p : ps) out.deps[p->path] = Dep{{}, at.span(), node->path, frame_->scope};
     if (!args.empty()) {
       carry_layout(out, args[0]);  // convolutions, norms, activations keep the input's format
       const ParamInfo* w = node->param("weight");
       if (w && !w->size1_kernel.empty() && w->trainable && args[0].layout == AbsVal::Layout::ChannelsLast &&
-          args[0].layout_origin.valid()) {
-        out_.layout_mixes.push_back({w, node->path, args[0].layout_origin, args[0].layout_text, args[0].layout_cls,
+          args[0].layout_origin().valid()) {
+        out_.layout_mixes.push_back({w, node->path, args[0].layout_origin(), args[0].layout_text(), args[0].layout_cls(),
                                      at.span()});
       }
     }
@@ -457,21 +798,17 @@ class Interpreter {
 
   void set(const Value* v, AbsVal a) {
     if (frame_->no_grad == 0) {
-      for (const auto& [p, d] : a.deps) frame_->seen.try_emplace(p, d.use);
+      for (const auto& [p, d] : a.deps) {
+        if (seen_stamp_[p] == frame_->id) continue;
+        seen_stamp_[p] = frame_->id;
+        frame_->seen.emplace_back(p, d.use);
+      }
     }
     val(v) = std::move(a);
   }
 
   void cut(const Deps& deps, NeverReason::Kind k, const Node& at, const std::string& detail) {
-    for (const auto& [p, d] : deps) {
-      NeverReason r;
-      r.kind = k;
-      r.span = at.span();
-      r.detail = detail;
-      r.blamed = frame_->cls;
-      r.scope = frame_->scope;
-      events.push_back({p, frame_->depth, r});
-    }
+    for (const auto& [p, d] : deps) events.push_back({p, frame_->depth, k, at.span(), detail, frame_->cls, frame_->scope});
   }
 
   /// A structural key for a condition value, so that two tests of the same thing
@@ -500,7 +837,7 @@ class Interpreter {
       return it->second;
     }
     a.owner = frame_->cls;
-    a.scope = frame_->scope;
+    a.scope = *frame_->scope;
     a.span = n.span();
     a.node = &n;
     out_.atoms.push_back(std::move(a));
@@ -528,7 +865,7 @@ class Interpreter {
             r.span = cond_node.span();
             r.detail = dead_is_then ? cond_node.text : "not (" + cond_node.text + ")";
             r.blamed = frame_->cls;
-            r.scope = frame_->scope;
+            r.scope = *frame_->scope;
             dead_uses.push_back({p, frame_->depth, r});
           }
         }
@@ -566,6 +903,22 @@ class Interpreter {
       set(n.output(), constant(*n.value));
       return true;
     }
+    // Operators, the most common nodes after constants: decided before the other kinds
+    // (none of which starts with "aten::" but these two).
+    if (k.rfind("aten::", 0) == 0 && k != kind::GetItem && k != kind::SetItem) {
+      const std::string_view op = k.substr(6);
+      // super().forward(x) and friends: a method call on a module the frontend
+      // could not type.
+      if (!n.inputs().empty() && in(0).mod && !non_differentiable(op)) {
+        std::vector<AbsVal> args;
+        std::vector<std::pair<std::string, AbsVal>> kwargs;
+        split_args(n, 1, args, kwargs);
+        set(n.output(), module_method(in(0), std::string(op), args, kwargs, n));
+        return true;
+      }
+      set(n.output(), aten(n, op));
+      return true;
+    }
     if (k == kind::RaiseException) return false;
     if (k == kind::If) return eval_if(n);
     if (k == kind::Loop) {
@@ -593,8 +946,8 @@ class Interpreter {
       std::vector<std::pair<std::string, AbsVal>> kwargs;
       split_args(n, 1, args, kwargs);
       if (recv.mod) {
-        std::string method = k == kind::CallValue ? (recv.bound_method.empty() ? "forward" : recv.bound_method) : n.name;
-        if (method == "forward" && !recv.bound_method.empty()) method = recv.bound_method;
+        std::string method = k == kind::CallValue ? (recv.bound_method().empty() ? "forward" : recv.bound_method()) : n.name;
+        if (method == "forward" && !recv.bound_method().empty()) method = recv.bound_method();
         set(n.output(), module_method(recv, method, args, kwargs, n));
       } else {
         set(n.output(), generic(n, 0, n.name));
@@ -614,15 +967,15 @@ class Interpreter {
         for (size_t i = 0; i < n.outputs().size(); ++i) {
           AbsVal m;
           m.mod = holder->children[i].get();
-          m.mod_guard = src.mod_guard;
+          m.set_mod_guard(src.mod_guard());
           m.prov = Provenance::Config;
           set(n.output(i), std::move(m));
         }
         return true;
       }
       for (size_t i = 0; i < n.outputs().size(); ++i) {
-        if (src.has_items && src.items.size() == n.outputs().size()) {
-          set(n.output(i), src.items[i]);
+        if (src.has_items && src.items().size() == n.outputs().size()) {
+          set(n.output(i), src.items()[i]);
         } else {
           AbsVal v;
           v.deps = src.deps;
@@ -642,16 +995,16 @@ class Interpreter {
         const AbsVal& a = in(i);
         add_deps(out.deps, a.deps);
         out.prov = join(out.prov, a.prov);
-        out.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+        out.iter_loops.insert(a.iter_loops);
         if (n.input_names()[i] == "*") out.has_items = false;
-        out.items.push_back(a);
-        if (a.mod && !out.elem) out.elem = std::make_shared<AbsVal>(a);
+        out.items_mut().push_back(a);
+        if (a.mod && !out.elem()) out.set_elem(std::make_shared<AbsVal>(a));
       }
-      if (!out.elem) {
+      if (!out.elem()) {
         AbsVal e;
         e.deps = out.deps;
         e.prov = out.prov;
-        out.elem = std::make_shared<AbsVal>(e);
+        out.set_elem(std::make_shared<AbsVal>(e));
       }
       set(n.output(), std::move(out));
       return true;
@@ -663,7 +1016,7 @@ class Interpreter {
     if (k == kind::Global) {
       AbsVal v;
       v.prov = Provenance::Config;
-      v.global = n.name;
+      v.set_global(n.name);
       set(n.output(), std::move(v));
       return true;
     }
@@ -697,20 +1050,6 @@ class Interpreter {
       set(n.output(), std::move(out));
       return true;
     }
-    if (k.rfind("aten::", 0) == 0) {
-      std::string op(k.substr(6));
-      // super().forward(x) and friends: a method call on a module the frontend
-      // could not type.
-      if (!n.inputs().empty() && in(0).mod && !non_differentiable(op)) {
-        std::vector<AbsVal> args;
-        std::vector<std::pair<std::string, AbsVal>> kwargs;
-        split_args(n, 1, args, kwargs);
-        set(n.output(), module_method(in(0), op, args, kwargs, n));
-        return true;
-      }
-      set(n.output(), aten(n, op));
-      return true;
-    }
     // prim::slice and anything else: data flows through.
     if (!n.outputs().empty()) set(n.output(), generic(n, 0, ""));
     return true;
@@ -721,7 +1060,7 @@ class Interpreter {
     for (size_t i = from; i < n.inputs().size(); ++i) {
       const std::string& name = n.input_names()[i];
       if (name == "*" && val(n.input(i)).has_items) {  // f(*(x, emb))
-        for (const auto& item : val(n.input(i)).items) args.push_back(item);
+        for (const auto& item : val(n.input(i)).items()) args.push_back(item);
         continue;
       }
       if (name.empty() || name == "*" || name == "**") args.push_back(val(n.input(i)));
@@ -739,13 +1078,13 @@ class Interpreter {
       else if (a.prov != Provenance::Constant) other = true;
       add_deps(out.deps, a.deps);
       out.prov = join(out.prov, a.prov);
-      out.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+      out.iter_loops.insert(a.iter_loops);
     }
     if (n.inputs().size() <= from) out.prov = Provenance::Varying;
     out.from_shape = shaped && !other;  // `seq_len // 2`, `x.shape[1] * 4`
     // Operators and tensor methods give tensors or numbers; a lookup (`batch.get("mask")`,
     // `d.pop(k)`) or a call ddplint does not follow may give None.
-    static const std::set<std::string> kMaybeNone = {"aten::get", "aten::pop", "aten::setdefault", "aten::__getitem__",
+    static const std::unordered_set<std::string_view> kMaybeNone = {"aten::get", "aten::pop", "aten::setdefault", "aten::__getitem__",
                                                      "prim::CallFunction", "prim::CallMethod", "ddplint::CallValue",
                                                      "prim::TupleUnpack"};
     out.never_none = !kMaybeNone.count(n.kind());
@@ -755,24 +1094,20 @@ class Interpreter {
 
   static void carry_layout(AbsVal& out, const AbsVal& in) {
     out.layout = in.layout;
-    out.layout_origin = in.layout_origin;
-    out.layout_text = in.layout_text;
-    out.layout_cls = in.layout_cls;
+    out.copy_layout_origin(in);
   }
 
   AbsVal module_method(const AbsVal& recv, const std::string& method, const std::vector<AbsVal>& args,
                        const std::vector<std::pair<std::string, AbsVal>>& kwargs, const Node& n) {
-    static const std::set<std::string> kReturnsSelf = {"to", "cuda", "cpu", "half", "float", "double", "bfloat16",
+    static const std::unordered_set<std::string_view> kReturnsSelf = {"to", "cuda", "cpu", "half", "float", "double", "bfloat16",
                                                         "train", "eval", "requires_grad_", "type", "apply",
                                                         "zero_grad", "share_memory"};
     if (method == "parameters" || method == "named_parameters") {
       AbsVal out;
-      std::vector<const ParamInfo*> ps;
-      recv.mod->collect_params(ps);
-      for (const ParamInfo* p : ps) out.deps[p->path] = Dep{recv.mod_guard, n.span(), recv.mod->path, frame_->scope};
+      out.deps.assign(entries(param_ids(recv.mod), IDep{recv.mod_guard(), &n.span(), &recv.mod->path, frame_->scope}));
       AbsVal e;
       e.deps = out.deps;
-      out.elem = std::make_shared<AbsVal>(e);
+      out.set_elem(std::make_shared<AbsVal>(e));
       return out;
     }
     if (kReturnsSelf.count(method)) return recv;
@@ -787,10 +1122,10 @@ class Interpreter {
         key.prov = Provenance::Config;
         AbsVal t;
         t.has_items = true;
-        t.items = {key, e};
-        out.elem = std::make_shared<AbsVal>(t);
+        t.items_mut() = {key, e};
+        out.set_elem(std::make_shared<AbsVal>(t));
       } else {
-        out.elem = std::make_shared<AbsVal>(e);
+        out.set_elem(std::make_shared<AbsVal>(e));
       }
       return out;
     }
@@ -811,13 +1146,13 @@ class Interpreter {
         AbsVal v;
         v.mod = c;
         v.prov = Provenance::Config;
-        v.mod_guard = obj.mod_guard;
+        v.set_mod_guard(obj.mod_guard());
         return v;
       }
       if (const ParamInfo* p = m->param(name)) {
         AbsVal v;
-        v.deps[p->path] = Dep{obj.mod_guard, n.span(), p->path, frame_->scope};
-        if (p->optional) v.nullable_param = p->path;
+        v.deps[id_of(p)] = IDep{obj.mod_guard(), &n.span(), &p->path, frame_->scope};
+        if (p->optional) v.set_nullable_param(p->path);
         v.direct_param = true;
         return v;
       }
@@ -825,13 +1160,13 @@ class Interpreter {
         if (const ir::AttrFact* a = find_attr(program_, *m->cls, name)) {
           AbsVal v;
           if (a->kind == ir::AttrFact::Kind::Submodule) {  // optional and absent here: None
-            return constant(ir::NoneConst{});
+            return constant(const_none());
           }
           if (a->kind == ir::AttrFact::Kind::Plain && !a->set_outside_init) {
             v.prov = Provenance::Config;
             if (a->constant_value_known) {
               v.prov = Provenance::Constant;
-              v.cval = a->constant;
+              v.cval = &a->constant;
             }
             v.flag = a;
           }
@@ -842,7 +1177,7 @@ class Interpreter {
         // A method reference (`self._forward` handed to checkpoint): calling it runs it.
         if (find_method(program_, *m->cls, name)) {
           AbsVal v = obj;
-          v.bound_method = name;
+          v.set_bound_method(name);
           return v;
         }
       }
@@ -852,12 +1187,12 @@ class Interpreter {
         std::vector<const ParamInfo*> ps;
         m->collect_params(ps);
         for (const ParamInfo* p : ps) {
-          if (!p->known) v.deps[p->path] = Dep{obj.mod_guard, n.span(), m->path, frame_->scope};
+          if (!p->known) v.deps[id_of(p)] = IDep{obj.mod_guard(), &n.span(), &m->path, frame_->scope};
         }
       }
       return v;
     }
-    static const std::set<std::string> kShape = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad",
+    static const std::unordered_set<std::string_view> kShape = {"shape", "ndim", "dtype", "device", "is_cuda", "requires_grad",
                                                  "layout", "is_sparse", "grad_fn"};
     AbsVal v;
     v.prov = obj.prov;
@@ -876,7 +1211,7 @@ class Interpreter {
       return v;
     }
     v.deps = obj.deps;
-    v.elem = obj.elem;
+    v.set_elem(obj.elem());
     return v;
   }
 
@@ -884,7 +1219,7 @@ class Interpreter {
     if (c.mod && c.mod->kind == ModuleNode::Kind::Container) {
       AbsVal v;
       v.prov = Provenance::Config;
-      v.mod_guard = c.mod_guard;
+      v.set_mod_guard(c.mod_guard());
       if (key.cval) {
         std::string name;
         if (auto* s = std::get_if<std::string>(&*key.cval)) name = *s;
@@ -902,23 +1237,23 @@ class Interpreter {
         a.provenance = Provenance::Varying;
         a.text = n.text.empty() ? "a runtime key" : n.text;
         int id = intern_atom(n, a);
-        v.mod_guard = guard_with(v.mod_guard, Lit{id, true});
+        v.set_mod_guard(guard_with(v.mod_guard(), Lit{id, true}));
       }
       return v;
     }
     if (c.has_items && key.cval) {
       if (auto* i = std::get_if<int64_t>(&*key.cval)) {
-        int64_t idx = *i < 0 ? static_cast<int64_t>(c.items.size()) + *i : *i;
-        if (idx >= 0 && idx < static_cast<int64_t>(c.items.size())) return c.items[static_cast<size_t>(idx)];
+        int64_t idx = *i < 0 ? static_cast<int64_t>(c.items().size()) + *i : *i;
+        if (idx >= 0 && idx < static_cast<int64_t>(c.items().size())) return c.items()[static_cast<size_t>(idx)];
       }
     }
-    if (c.elem && c.elem->mod) return *c.elem;
+    if (c.elem() && c.elem()->mod) return *c.elem();
     AbsVal v;
     v.deps = c.deps;
     v.from_shape = c.from_shape;
     v.prov = join(c.prov, key.prov);
     v.iter_loops = c.iter_loops;
-    v.iter_loops.insert(key.iter_loops.begin(), key.iter_loops.end());
+    v.iter_loops.insert(key.iter_loops);
     return v;
   }
 
@@ -947,7 +1282,7 @@ class Interpreter {
       bool positive_const = true;
       for (const auto& a : args) {
         v.prov = join(v.prov, a.prov);
-        v.iter_loops.insert(a.iter_loops.begin(), a.iter_loops.end());
+        v.iter_loops.insert(a.iter_loops);
       }
       if (args.size() == 1) {
         auto num = number(args[0].cval);
@@ -959,7 +1294,7 @@ class Interpreter {
                          (v.prov == Provenance::Constant && !positive_const && args.size() == 1);
       AbsVal e;
       e.prov = v.prov == Provenance::Constant ? Provenance::Config : v.prov;
-      v.elem = std::make_shared<AbsVal>(e);
+      v.set_elem(std::make_shared<AbsVal>(e));
       v.deps.clear();
       return v;
     }
@@ -969,8 +1304,8 @@ class Interpreter {
       idx.prov = Provenance::Config;
       AbsVal t;
       t.has_items = true;
-      t.items = {idx, element_of(args[0])};
-      v.elem = std::make_shared<AbsVal>(t);
+      t.items_mut() = {idx, element_of(args[0])};
+      v.set_elem(std::make_shared<AbsVal>(t));
       v.mod = nullptr;
       return v;
     }
@@ -980,9 +1315,9 @@ class Interpreter {
       t.has_items = true;
       for (const auto& a : args) {
         add_deps(v.deps, a.deps);
-        t.items.push_back(element_of(a));
+        t.items_mut().push_back(element_of(a));
       }
-      v.elem = std::make_shared<AbsVal>(t);
+      v.set_elem(std::make_shared<AbsVal>(t));
       return v;
     }
     if (q == "builtins.len" || q == "builtins.isinstance" || q == "builtins.hasattr" || q == "builtins.type") {
@@ -1004,7 +1339,8 @@ class Interpreter {
     }
     if (q == "builtins.getattr" && args.size() >= 2 && args[0].mod && args[1].cval &&
         std::holds_alternative<std::string>(*args[1].cval)) {
-      ir::Node fake;
+      // Kept for the analysis: dependencies point to its span.
+      ir::Node& fake = fake_nodes_.emplace_back();
       fake.name = std::get<std::string>(*args[1].cval);
       fake.set_span(n.span());
       return get_attr(args[0], fake);
@@ -1023,10 +1359,10 @@ class Interpreter {
       for (const auto& [k, v] : kwargs) {
         if (k != "use_reentrant" && k != "preserve_rng_state") kw.push_back({k, v});
       }
-      return module_method(args[0], args[0].bound_method.empty() ? "forward" : args[0].bound_method, rest, kw, n);
+      return module_method(args[0], args[0].bound_method().empty() ? "forward" : args[0].bound_method(), rest, kw, n);
     }
     if (const ir::Function* f = program_.find_function(q)) {
-      auto r = call_graph(*f->graph, frame_->self, frame_->cls, frame_->scope, std::move(args), kwargs, frame_->depth + 1,
+      auto r = call_graph(*f->graph, frame_->self, frame_->cls, *frame_->scope, std::move(args), kwargs, frame_->depth + 1,
                           &f->param_names, &f->param_defaults);
       if (r) return *r;
       return generic(n, 0, q);
@@ -1050,14 +1386,14 @@ class Interpreter {
     }
     if (!args.empty() && (q == "builtins.sum" || q == "builtins.list" || q == "builtins.tuple" || q == "builtins.sorted" ||
                           q == "builtins.reversed" || q == "builtins.max" || q == "builtins.min")) {
-      v.elem = args[0].elem;
+      v.set_elem(args[0].elem());
     }
     return v;
   }
 
   AbsVal element_of(const AbsVal& it) {
-    if (it.elem) {
-      AbsVal e = *it.elem;
+    if (it.elem()) {
+      AbsVal e = *it.elem();
       if (!e.mod && !e.has_items) add_deps(e.deps, it.deps);  // the container holds what it was built from
       return e;
     }
@@ -1065,7 +1401,7 @@ class Interpreter {
       AbsVal e;
       e.mod = it.mod;
       e.each_element = it.mod->kind == ModuleNode::Kind::Container;
-      e.mod_guard = it.mod_guard;
+      e.set_mod_guard(it.mod_guard());
       e.prov = Provenance::Config;
       return e;
     }
@@ -1087,9 +1423,9 @@ class Interpreter {
       AbsVal v = generic(n, 0, op);
       carry_layout(v, in(0));
       const AbsVal& w = in(1);
-      if (in(0).layout == AbsVal::Layout::ChannelsLast && in(0).layout_origin.valid() && w.direct_param &&
+      if (in(0).layout == AbsVal::Layout::ChannelsLast && in(0).layout_origin().valid() && w.direct_param &&
           w.deps.size() == 1) {
-        const std::string& path = w.deps.begin()->first;
+        const std::string& path = path_of(w.deps.begin()->first);
         std::string owner = path.find('.') == std::string::npos ? "" : path.substr(0, path.rfind('.'));
         const ModuleNode* m = out_.tree->find(owner);
         const ParamInfo* p = m ? m->param(path.substr(path.rfind('.') + 1)) : nullptr;
@@ -1101,7 +1437,7 @@ class Interpreter {
               break;
             }
           }
-          out_.layout_mixes.push_back({p, owner, in(0).layout_origin, in(0).layout_text, in(0).layout_cls, use});
+          out_.layout_mixes.push_back({p, owner, in(0).layout_origin(), in(0).layout_text(), in(0).layout_cls(), use});
         }
       }
       return v;
@@ -1112,17 +1448,17 @@ class Interpreter {
       if (v.mod) {  // `not self.head`: a None test
         AbsVal t;
         t.prov = v.mod->optional ? Provenance::Config : Provenance::Constant;
-        if (!v.mod->optional) t.cval = false;
+        if (!v.mod->optional) t.cval = &const_false();
         t.null_test = v.mod->optional;
-        t.nonnull_path = v.mod->path;
+        t.set_nonnull_path(v.mod->path);
         t.nonnull_when = false;
         return t;
       }
       v.deps.clear();
-      if (v.cval) v.cval = !is_true(v.cval);
+      if (v.cval) v.cval = is_true(v.cval) ? &const_false() : &const_true();
       v.nonnull_when = !v.nonnull_when;
       v.flag_negated = !v.flag_negated;  // `global` stays: still that constant
-      v.elem.reset();
+      v.set_elem(nullptr);
       return v;
     }
     if ((op == "__and__" || op == "__or__") && argc == 2) {
@@ -1142,7 +1478,7 @@ class Interpreter {
       add_deps(v.deps, b.deps);
       v.prov = join(a.prov, b.prov);
       v.iter_loops = a.iter_loops;
-      v.iter_loops.insert(b.iter_loops.begin(), b.iter_loops.end());
+      v.iter_loops.insert(b.iter_loops);
       return v;
     }
     if ((op == "__is__" || op == "__isnot__") && argc == 2) {
@@ -1158,20 +1494,20 @@ class Interpreter {
         if (!subject->mod->optional) return constant(isnot);
         v.prov = Provenance::Config;
         v.null_test = true;
-        v.nonnull_path = subject->mod->path;
+        v.set_nonnull_path(subject->mod->path);
         v.nonnull_when = isnot;
         return v;
       }
-      if (against_none && subject->never_none && !subject->mod && subject->nullable_param.empty()) {
+      if (against_none && subject->never_none && !subject->mod && subject->nullable_param().empty()) {
         return constant(isnot);  // `noise = torch.randn(...)`: a tensor is never None
       }
-      if (against_none && subject->nullable_param.empty() && subject->deps.size() == 1 && subject->direct_param) {
+      if (against_none && subject->nullable_param().empty() && subject->deps.size() == 1 && subject->direct_param) {
         return constant(isnot);  // a parameter that always exists is never None
       }
-      if (against_none && !subject->nullable_param.empty()) {  // `self.bias is not None`
+      if (against_none && !subject->nullable_param().empty()) {  // `self.bias is not None`
         v.prov = Provenance::Config;
         v.null_test = true;
-        v.nonnull_path = subject->nullable_param;
+        v.set_nonnull_path(subject->nullable_param());
         v.nonnull_when = isnot;
         return v;
       }
@@ -1181,7 +1517,7 @@ class Interpreter {
       }
       v.prov = join(a.prov, b.prov);
       v.iter_loops = a.iter_loops;
-      v.iter_loops.insert(b.iter_loops.begin(), b.iter_loops.end());
+      v.iter_loops.insert(b.iter_loops);
       if (subject->flag) {
         v.flag = subject->flag;
         v.flag_negated = isnot;
@@ -1215,7 +1551,7 @@ class Interpreter {
       v.deps.clear();
       // A flag compared with a constant is still that flag (self.mode == "x").
       if (argc >= 1 && in(0).flag) v.flag = in(0).flag;
-      if (argc >= 1 && !in(0).global.empty()) v.global = in(0).global;
+      if (argc >= 1 && !in(0).global().empty()) v.set_global(in(0).global());
       return v;
     }
     AbsVal v = generic(n, 0, op);
@@ -1226,9 +1562,7 @@ class Interpreter {
       }
       if (fmt_name == "torch.channels_last" || fmt_name == "torch.channels_last_3d") {
         v.layout = AbsVal::Layout::ChannelsLast;
-        v.layout_origin = n.span();
-        v.layout_text = n.text;
-        v.layout_cls = frame_->cls;
+        v.set_layout_origin(n.span(), n.text, frame_->cls);
       } else if (op == "contiguous" || fmt_name == "torch.contiguous_format") {
         v.layout = AbsVal::Layout::Contiguous;
       }
@@ -1237,11 +1571,11 @@ class Interpreter {
       v.layout = AbsVal::Layout::Unknown;  // shape changes: strides are the op's own
     }
     if (argc >= 1) {
-      v.elem = in(0).elem;
-      v.nullable_param = in(0).nullable_param;  // `b = b.to(x.dtype)`: None exactly when the parameter is
+      v.set_elem(in(0).elem());
+      v.set_nullable_param(in(0).nullable_param());  // `b = b.to(x.dtype)`: None exactly when the parameter is
       if (op == "append" || op == "extend" || op == "add" || op == "update" || op == "insert") {
         v.has_items = false;
-        if (!v.elem && argc >= 2) v.elem = std::make_shared<AbsVal>(in(1));
+        if (!v.elem() && argc >= 2) v.set_elem(std::make_shared<AbsVal>(in(1)));
       }
     }
     return v;
@@ -1279,10 +1613,10 @@ class Interpreter {
     AbsVal c = val(v);
     if (c.mod && !c.null_test) {  // `if self.head:`
       c.null_test = c.mod->optional;
-      c.nonnull_path = c.mod->path;
+      c.set_nonnull_path(c.mod->path);
       c.nonnull_when = true;
       c.prov = c.mod->optional ? Provenance::Config : Provenance::Constant;
-      if (!c.mod->optional) c.cval = true;
+      if (!c.mod->optional) c.cval = &const_true();
     }
     if (c.prov == Provenance::Constant && c.cval) {
       return is_true(c.cval) ? CondGuards{Guard(), Guard::never()} : CondGuards{Guard::never(), Guard()};
@@ -1292,7 +1626,7 @@ class Interpreter {
     a.provenance = c.prov == Provenance::Constant ? Provenance::Config : c.prov;
     a.text = d && !d->text.empty() ? d->text : !v->debug_name().empty() && depth > 0 ? v->debug_name() : if_node.text;
     if (c.null_test) {
-      a.nonnull_path = c.nonnull_path;
+      a.nonnull_path = c.nonnull_path();
       a.nonnull_when = c.nonnull_when;
     }
     if (c.flag) {
@@ -1300,7 +1634,7 @@ class Interpreter {
       a.flag_init_text = c.flag->init_text;
       a.flag_negated = c.flag_negated;
     }
-    a.global = c.global;
+    a.global = c.global();
     for (int l : c.iter_loops) {
       if (std::find(frame_->loops.begin(), frame_->loops.end(), l) != frame_->loops.end()) a.iter_loops.insert(l);
     }
@@ -1353,12 +1687,12 @@ class Interpreter {
         auto defined = [](const ir::Value* v) { return !(v->node() && v->node()->is(kind::Uninitialized)); };
         if (defined(n.block(1)->returns()[i])) {
           for (const auto& [p, d] : t.deps) {
-            if (!e.deps.count(p)) car.then_only.emplace(p, var);
+            if (!e.deps.count(p)) car.then_only.emplace(path_of(p), var);
           }
         }
         if (defined(n.block(0)->returns()[i])) {
           for (const auto& [p, d] : e.deps) {
-            if (!t.deps.count(p)) car.else_only.emplace(p, var);
+            if (!t.deps.count(p)) car.else_only.emplace(path_of(p), var);
           }
         }
       }
@@ -1371,18 +1705,18 @@ class Interpreter {
     AbsVal out;
     for (const auto& [p, d] : t.deps) {
       auto it = e.deps.find(p);
-      Dep nd = d;
+      IDep nd = d;
       nd.guard = it == e.deps.end() ? guard_and(d.guard, g.when_true)
                                     : guard_or(guard_and(d.guard, g.when_true), guard_and(it->second.guard, g.when_false));
       if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
     for (const auto& [p, d] : e.deps) {
       if (t.deps.count(p)) continue;
-      Dep nd = d;
+      IDep nd = d;
       nd.guard = guard_and(d.guard, g.when_false);
       if (!nd.guard.is_never()) out.deps.emplace(p, nd);
     }
-    if (!t.nullable_param.empty() && t.nullable_param == e.nullable_param) out.nullable_param = t.nullable_param;
+    if (!t.nullable_param().empty() && t.nullable_param() == e.nullable_param()) out.set_nullable_param(t.nullable_param());
     out.never_none = t.never_none && e.never_none;
     out.prov = join(join(t.prov, e.prov), cond.prov == Provenance::Constant ? Provenance::Config : cond.prov);
     if (t.prov == Provenance::Constant && e.prov == Provenance::Constant && t.cval && e.cval && *t.cval == *e.cval) {
@@ -1390,23 +1724,23 @@ class Interpreter {
       out.cval = t.cval;
     }
     out.iter_loops = t.iter_loops;
-    out.iter_loops.insert(e.iter_loops.begin(), e.iter_loops.end());
-    out.iter_loops.insert(cond.iter_loops.begin(), cond.iter_loops.end());
+    out.iter_loops.insert(e.iter_loops);
+    out.iter_loops.insert(cond.iter_loops);
     if (t.mod && t.mod == e.mod && t.each_element == e.each_element) {
       out.mod = t.mod;
       out.each_element = t.each_element;
-      out.mod_guard = guard_or(t.mod_guard, e.mod_guard);
+      out.set_mod_guard(guard_or(t.mod_guard(), e.mod_guard()));
     } else if (t.mod && !e.mod && e.cval && std::holds_alternative<ir::NoneConst>(*e.cval)) {
       out = t;  // `x = self.head if c else None`: the module, present only when c holds
-      out.mod_guard = guard_and(t.mod_guard, g.when_true);
+      out.set_mod_guard(guard_and(t.mod_guard(), g.when_true));
       out.maybe_none = true;
     } else if (e.mod && !t.mod && t.cval && std::holds_alternative<ir::NoneConst>(*t.cval)) {
       out = e;
-      out.mod_guard = guard_and(e.mod_guard, g.when_false);
+      out.set_mod_guard(guard_and(e.mod_guard(), g.when_false));
       out.maybe_none = true;
     }
-    if (t.elem) out.elem = t.elem;
-    else if (e.elem) out.elem = e.elem;
+    if (t.elem()) out.set_elem(t.elem());
+    else if (e.elem()) out.set_elem(e.elem());
     return out;
   }
 
@@ -1428,9 +1762,11 @@ class Interpreter {
       if (v.mod && v.each_element) element_path = v.mod->path;
     };
     note_elements(elem);
-    for (const auto& it : elem.items) note_elements(it);
+    for (const auto& it : elem.items()) note_elements(it);
     elem.iter_loops.insert(id);
-    for (auto& it : elem.items) it.iter_loops.insert(id);
+    if (!elem.items().empty()) {
+      for (auto& it : elem.items_mut()) it.iter_loops.insert(id);
+    }
 
     std::optional<int> zero_trip;
     if ((while_loop && !(iterable.prov == Provenance::Constant && is_true(iterable.cval))) ||
@@ -1463,10 +1799,13 @@ class Interpreter {
       for (size_t i = 0; i < carried; ++i) {
         AbsVal next = init[i];
         for (const auto& [p, d] : rets[i].deps) {
-          if (!element_path.empty() && path_under(p, element_path)) continue;
-          auto it = next.deps.find(p);
-          if (it == next.deps.end()) next.deps.emplace(p, d);
-          else it->second.guard = guard_or(it->second.guard, d.guard);
+          if (!element_path.empty() && path_under(path_of(p), element_path)) continue;
+          if (!std::as_const(next.deps).count(p)) {
+            next.deps.emplace(p, d);
+          } else {
+            auto it = next.deps.find_mut(p);
+            it->second.guard = guard_or(it->second.guard, d.guard);
+          }
         }
         next.prov = join(next.prov, rets[i].prov);
         next.mod = init[i].mod == rets[i].mod ? init[i].mod : nullptr;
@@ -1481,15 +1820,15 @@ class Interpreter {
       const AbsVal& b = rets[i];
       for (const auto& [p, d] : b.deps) {
         auto it = a.deps.find(p);
-        Dep nd = d;
+        IDep nd = d;
         if (it != a.deps.end()) {
           nd.guard = guard_or(it->second.guard, d.guard);
         } else if (zero_trip) {
           nd.guard = guard_with(nd.guard, Lit{*zero_trip, true});
         }
-        bool per_element = !element_path.empty() && path_under(p, element_path);
+        bool per_element = !element_path.empty() && path_under(path_of(p), element_path);
         if (!per_element) {  // conditions that change per iteration hold in some iteration
-          nd.guard = nd.guard.filtered(
+          nd.guard = nd.guard.get().filtered(
               [&](const Lit& l) { return !out_.atoms[static_cast<size_t>(l.atom)].iter_loops.count(id); });
         }
         out.deps.emplace(p, nd);
@@ -1499,11 +1838,9 @@ class Interpreter {
       }
       out.prov = join(a.prov, b.prov);
       out.iter_loops = a.iter_loops;
-      for (int l : b.iter_loops) {
-        if (l != id) out.iter_loops.insert(l);
-      }
+      out.iter_loops.insert(b.iter_loops, id);
       if (a.mod && a.mod == b.mod) out.mod = a.mod;
-      out.elem = b.elem ? b.elem : a.elem;
+      out.set_elem(b.elem() ? b.elem() : a.elem());
       set(n.output(i), std::move(out));
     }
   }
@@ -1515,8 +1852,15 @@ class Interpreter {
   int loop_counter_ = 0;
   int frame_counter_ = 0;
   Deps root_escaped_;
+  std::vector<const std::string*> path_;  ///< parameter id -> path, in path order
+  std::unordered_map<const ParamInfo*, uint32_t> pid_;
+  std::vector<int> seen_stamp_;  ///< parameter id -> the last frame that noted it seen
+  std::set<std::string> scopes_;
+  std::vector<std::vector<AbsVal>> vals_pool_;
+  std::deque<ir::Node> fake_nodes_;  ///< getattr(self, "name") as attribute reads
+  std::unordered_map<const ModuleNode*, std::vector<uint32_t>> node_ids_;  ///< param_ids()  ///< value storage of finished frames
   std::map<std::tuple<const void*, std::string, const ModuleNode*, int>, int> atom_ids_;
-  std::set<std::tuple<const void*, const ModuleNode*>> on_stack_;
+  std::vector<std::tuple<const void*, const ModuleNode*>> on_stack_;  ///< (method, self) being interpreted
   /// The module calls being interpreted, outermost first, with their call sites.
   std::vector<std::pair<const ModuleNode*, ir::Span>> call_sites_;
   size_t steps_ = 0;
@@ -1526,6 +1870,12 @@ class Interpreter {
 
 const ir::Method* find_method(const ir::Program& program, const ir::ClassInfo& cls, const std::string& method,
                               const ir::ClassInfo** owner) {
+  // The class itself first, and a class without bases: no search to set up.
+  if (const ir::Method* m = cls.method(method)) {
+    if (owner) *owner = &cls;
+    return m;
+  }
+  if (cls.bases.empty()) return nullptr;
   const ir::ClassInfo* c = &cls;
   std::vector<const ir::ClassInfo*> queue{c};
   std::set<const ir::ClassInfo*> seen;
@@ -1545,6 +1895,8 @@ const ir::Method* find_method(const ir::Program& program, const ir::ClassInfo& c
 }
 
 const ir::AttrFact* find_attr(const ir::Program& program, const ir::ClassInfo& cls, const std::string& name) {
+  if (const ir::AttrFact* a = cls.attr(name)) return a;  // the class itself: no search to set up
+  if (cls.bases.empty()) return nullptr;
   std::vector<const ir::ClassInfo*> queue{&cls};
   std::set<const ir::ClassInfo*> seen;
   while (!queue.empty()) {
@@ -1654,14 +2006,26 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
     if (cls && !path.empty()) out.entered_classes.insert(cls);
   }
 
+  out.facts.reserve(out.tree->params().size());
+  // The outermost frame that dropped a parameter decides whose code is to blame.
+  std::vector<const Event*> best_event(interp.param_count(), nullptr);
+  for (const auto& e : interp.events) {
+    const Event*& best = best_event[e.param];
+    bool better = !best || e.depth < best->depth ||
+                  (e.depth == best->depth && best->kind == NeverReason::Kind::Discarded &&
+                   e.kind != NeverReason::Kind::Discarded);
+    if (better) best = &e;
+  }
   for (const ParamInfo* p : out.tree->params()) {
     ParamFact f;
     f.param = p;
-    auto it = used.find(p->path);
+    const uint32_t pid = interp.id_of(p);
+    auto it = used.find(pid);
     if (it != used.end()) {
-      f.dep = it->second;
+      f.dep = Interpreter::to_dep(it->second);
       f.state = it->second.guard.always() ? ParamFact::State::Always : ParamFact::State::Conditional;
-      if (std::getenv("DDPLINT_DEBUG_FACTS")) {
+      static const bool debug_facts = std::getenv("DDPLINT_DEBUG_FACTS") != nullptr;
+      if (debug_facts) {
         std::string g;
         for (const auto& c : f.dep.guard.terms()) {
           g += "(";
@@ -1674,22 +2038,17 @@ Participation analyze_participation(const ir::Program& program, const ir::ClassI
       continue;
     }
     f.state = ParamFact::State::Never;
-    // The outermost frame that dropped it decides whose code is to blame.
-    const Event* best = nullptr;
-    for (const auto& e : interp.events) {
-      if (e.param != p->path) continue;
-      bool better = !best || e.depth < best->depth ||
-                    (e.depth == best->depth && best->reason.kind == NeverReason::Kind::Discarded &&
-                     e.reason.kind != NeverReason::Kind::Discarded);
-      if (better) best = &e;
-    }
+    const Event* best = best_event[pid];
+    const DeadUse* dead = nullptr;
     if (!best) {
       for (const auto& e : interp.dead_uses) {
-        if (path_under(p->path, e.param) && (!best || e.depth < best->depth)) best = &e;
+        if (path_under(p->path, e.param) && (!dead || e.depth < dead->depth)) dead = &e;
       }
     }
     if (best) {
-      f.never = best->reason;
+      f.never = best->reason();
+    } else if (dead) {
+      f.never = dead->reason;
     } else {
       // Never referenced: the class of the deepest module on its path whose code ran.
       f.never.kind = NeverReason::Kind::NotReferenced;
