@@ -13,8 +13,7 @@ PACKAGES="cmake g++ ninja-build ccache pkg-config libtree-sitter-dev libcli11-de
 # gloo tests run with, and which writes the TorchScript test archives. libtorch-dev: the
 # LibTorch headers and TorchConfig.cmake the TorchScript plugin builds against (only
 # the plugin links it; ddplint loads it when an archive is among its inputs).
-# libjemalloc-dev: ddplint's allocator (with transparent huge pages: a large run touches
-# hundreds of MB, and a page fault per 4 KB was a tenth of its time); optional.
+# libjemalloc-dev: ddplint's allocator (a few per cent faster on large trees); optional.
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -30,13 +30,6 @@
 
 extern "C" const TSLanguage* tree_sitter_python(void);
 
-#ifdef DDPLINT_WITH_JEMALLOC
-// jemalloc reads this at start-up: back its memory with transparent huge pages where the
-// kernel allows them (THP "always" or "madvise"), so that a large run takes a page fault
-// per 2 MB rather than per 4 KB. See CMakeLists.txt.
-extern "C" const char* malloc_conf;
-const char* malloc_conf = "thp:always,metadata_thp:always";
-#endif
 
 namespace ddplint::docs {
 const std::map<std::string, std::string>& rule_pages();
@@ -171,7 +164,9 @@ int run_check(const CheckFlags& f) {
     }
   }
   int rc = fix_errors ? 1 : result.diagnostics.empty() || f.exit_zero ? 0 : 1;
-  // The process ends here: freeing every IR node one by one would only cost time.
+  // The process ends here: freeing every IR node and analysis result one by one would
+  // only cost time.
+  (void)result.analysis.release();
   (void)result.program.release();
   return rc;
 }

@@ -82,6 +82,16 @@ std::unique_ptr<ir::Program> load(const std::vector<std::string>& all_paths, Dia
 
 }  // namespace
 
+struct AnalysisResults {
+  std::vector<passes::Participation> parts;
+  passes::ContextIndex context;  ///< points into parts
+};
+
+CheckResult::CheckResult() = default;
+CheckResult::~CheckResult() = default;
+CheckResult::CheckResult(CheckResult&&) noexcept = default;
+CheckResult& CheckResult::operator=(CheckResult&&) noexcept = default;
+
 bool is_selected(const std::string& code, const std::vector<std::string>& select,
                  const std::vector<std::string>& ignore) {
   if (!select.empty() && !matches(code, select)) return false;
@@ -218,8 +228,9 @@ CheckResult check(const CheckOptions& options) {
     if (shown) std::fprintf(stderr, "\r\033[K");
   }
   lap("analysis");
-  std::vector<passes::Participation> parts;
-  passes::ContextIndex context;
+  r.analysis = std::make_unique<AnalysisResults>();
+  std::vector<passes::Participation>& parts = r.analysis->parts;
+  passes::ContextIndex& context = r.analysis->context;
   for (auto& part : analysed) {
     if (part.analyzed) parts.push_back(std::move(part));
   }

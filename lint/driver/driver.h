@@ -27,8 +27,19 @@ struct CheckOptions {
   std::vector<std::pair<std::string, std::string>> source_roots;
 };
 
+struct AnalysisResults;  ///< driver.cpp: the participations and their context
+
 struct CheckResult {
+  CheckResult();
+  ~CheckResult();
+  CheckResult(CheckResult&&) noexcept;
+  CheckResult& operator=(CheckResult&&) noexcept;
+
   std::unique_ptr<ir::Program> program;
+  /// The analysis behind the diagnostics; it points into `program`. A caller that exits
+  /// right after reporting may release both rather than free millions of small objects
+  /// one by one (main.cpp does).
+  std::unique_ptr<AnalysisResults> analysis;
   std::vector<Diagnostic> diagnostics;  ///< sorted by path, line, column, code
   size_t files = 0;                     ///< Python files read
   std::vector<std::string> info;        ///< --verbose messages
