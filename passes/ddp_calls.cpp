@@ -90,7 +90,7 @@ DdpKeyword keyword(const ir::Node& n, const std::string& name) {
   DdpKeyword k;
   int positional = 0;
   for (size_t i = 0; i < n.inputs().size(); ++i) {
-    const std::string& kw = n.input_names()[i];
+    const std::string& kw = n.input_name(i);
     if (kw == "**" && !k.present) k.maybe_in_kwargs = true;
     bool here = kw == name;
     if (kw.empty()) {
@@ -202,7 +202,7 @@ void scan(const ir::Block& b, const std::string& scope, const ir::Program& progr
       c.scope = scope;
       const ir::Value* model = nullptr;
       for (size_t i = 0; i < n->inputs().size(); ++i) {
-        if ((n->input_names()[i].empty() && !model) || n->input_names()[i] == "module") model = n->input(i);
+        if ((n->input_name(i).empty() && !model) || n->input_name(i) == "module") model = n->input(i);
       }
       if (model) {
         Resolver r{program};
@@ -224,7 +224,7 @@ void scan(const ir::Block& b, const std::string& scope, const ir::Program& progr
 
 std::string memory_format_of(const ir::Node& n) {
   for (size_t i = 1; i < n.inputs().size(); ++i) {
-    if (n.input_names()[i] == "memory_format" && n.input(i)->node()) return n.input(i)->node()->name;
+    if (n.input_name(i) == "memory_format" && n.input(i)->node()) return n.input(i)->node()->name;
   }
   return "";
 }
@@ -239,7 +239,7 @@ void scan_conversions(const ir::Graph& g, const std::string& scope, const ir::Pr
     if (n->is(kind::CallFunction) && is_ddp_constructor(n->name) && !n->outputs().empty()) {
       const ir::Value* model = nullptr;
       for (size_t i = 0; i < n->inputs().size(); ++i) {
-        if ((n->input_names()[i].empty() && !model) || n->input_names()[i] == "module") model = n->input(i);
+        if ((n->input_name(i).empty() && !model) || n->input_name(i) == "module") model = n->input(i);
       }
       wrapped[n->output()] = {n, model};
       if (model) wrapped[model] = {n, model};  // the same module object, after the wrap

@@ -996,7 +996,7 @@ class Interpreter {
         add_deps(out.deps, a.deps);
         out.prov = join(out.prov, a.prov);
         out.iter_loops.insert(a.iter_loops);
-        if (n.input_names()[i] == "*") out.has_items = false;
+        if (n.input_name(i) == "*") out.has_items = false;
         out.items_mut().push_back(a);
         if (a.mod && !out.elem()) out.set_elem(std::make_shared<AbsVal>(a));
       }
@@ -1058,7 +1058,7 @@ class Interpreter {
   void split_args(const Node& n, size_t from, std::vector<AbsVal>& args,
                   std::vector<std::pair<std::string, AbsVal>>& kwargs) {
     for (size_t i = from; i < n.inputs().size(); ++i) {
-      const std::string& name = n.input_names()[i];
+      const std::string& name = n.input_name(i);
       if (name == "*" && val(n.input(i)).has_items) {  // f(*(x, emb))
         for (const auto& item : val(n.input(i)).items()) args.push_back(item);
         continue;
@@ -1558,7 +1558,7 @@ class Interpreter {
     if (op == "contiguous" || op == "to") {
       std::string fmt_name;
       for (size_t i = 1; i < argc; ++i) {
-        if (n.input_names()[i] == "memory_format" && n.input(i)->node()) fmt_name = n.input(i)->node()->name;
+        if (n.input_name(i) == "memory_format" && n.input(i)->node()) fmt_name = n.input(i)->node()->name;
       }
       if (fmt_name == "torch.channels_last" || fmt_name == "torch.channels_last_3d") {
         v.layout = AbsVal::Layout::ChannelsLast;

@@ -19,9 +19,15 @@ void Value::replace_all_uses_with(Value* other) {
 void Node::add_input(Value* v) { add_input(v, ""); }
 
 void Node::add_input(Value* v, std::string keyword) {
+  if (!keyword.empty() && input_names_.size() < inputs_.size()) input_names_.resize(inputs_.size());
   inputs_.push_back(v);
-  input_names_.push_back(std::move(keyword));
+  if (!input_names_.empty() || !keyword.empty()) input_names_.push_back(std::move(keyword));
   v->uses_.push_back(this);
+}
+
+const std::string& Node::input_name(size_t i) const {
+  static const std::string positional;
+  return i < input_names_.size() ? input_names_[i] : positional;
 }
 
 void Node::remove_input(size_t i) {
@@ -30,7 +36,7 @@ void Node::remove_input(size_t i) {
   auto it = std::find(u.begin(), u.end(), this);
   if (it != u.end()) u.erase(it);
   inputs_.erase(inputs_.begin() + static_cast<long>(i));
-  input_names_.erase(input_names_.begin() + static_cast<long>(i));
+  if (i < input_names_.size()) input_names_.erase(input_names_.begin() + static_cast<long>(i));
 }
 
 Value* Node::add_output() {
@@ -234,7 +240,7 @@ void print_node(std::string& out, const Node& n, const Program& p, int indent) {
   out += "(";
   for (size_t i = 0; i < n.inputs().size(); ++i) {
     if (i) out += ", ";
-    if (!n.input_names()[i].empty()) out += n.input_names()[i] + "=";
+    if (!n.input_name(i).empty()) out += n.input_name(i) + "=";
     out += value_name(n.inputs()[i]);
   }
   out += ")";

@@ -115,8 +115,8 @@ class Node {
   Value* add_output();
   Block* add_block();
 
-  /// Keyword names aligned with inputs() ("" for positional inputs).
-  const std::vector<std::string>& input_names() const { return input_names_; }
+  /// The keyword input i was passed by ("" for a positional input).
+  const std::string& input_name(size_t i) const;
   void add_input(Value* v, std::string keyword);
 
   // Attributes, as TorchScript's node attributes.
@@ -131,6 +131,8 @@ class Node {
   friend class Value;
   std::string kind_;
   std::vector<Value*> inputs_;
+  /// Keyword names aligned with inputs_, or empty while every input is positional (most
+  /// nodes: no string per input for them).
   std::vector<std::string> input_names_;
   std::vector<Value*> outputs_;
   std::vector<std::unique_ptr<Block>> blocks_;
