@@ -4,14 +4,17 @@
 // walks them on every question: a field lookup iterates the node's children through
 // the grammar's field map, the i-th named child iterates from the first. The frontend
 // asks millions of such questions, and keeping every file's tree for the whole run
-// held about half of a large run's memory. A SyntaxTree holds the same visible nodes
-// (named and anonymous, comments included) in document order, each with its parent,
-// its next sibling and the field its parent gives it, so that navigation is a scan
-// over a few contiguous entries; tree-sitter's tree is deleted as soon as it is
-// flattened (prepare_source), and the parser's memory is reused by the next file.
+// held about half of a large run's memory. A SyntaxTree holds the nodes the frontend
+// reads (named nodes, comments included, and the anonymous ones a field names, such as
+// a binary operator's `operator`; not the other punctuation and keywords, a third of all
+// nodes) in document order, each with its parent, its next sibling and the field its
+// parent gives it, so that navigation is a scan over a few contiguous entries;
+// tree-sitter's tree is dropped as soon as it is flattened (prepare_source), and the
+// parser's memory is reused by the next file.
 //
-// The answers are tree-sitter's: SyntaxNode's methods mean what the ts_node_ function
-// of the same name means (tests/syntax_tree_test.cpp compares them node by node).
+// The answers are tree-sitter's for the nodes kept: SyntaxNode's methods mean what the
+// ts_node_ function of the same name means (tests/syntax_tree_test.cpp compares them node
+// by node).
 #pragma once
 
 #include <algorithm>
@@ -49,14 +52,14 @@ class SyntaxNode {
   TSFieldId field_id() const;
 
   SyntaxNode parent() const;
-  /// Children in order, named and anonymous (comments included).
+  /// Children in order, as kept (named ones, comments included, and fielded tokens).
   SyntaxNode first_child() const;
   SyntaxNode next_sibling() const;
   /// The first child the parent gives the field (ts_node_child_by_field_id).
   SyntaxNode child_by_field_id(TSFieldId field) const;
   uint32_t named_child_count() const;
   SyntaxNode named_child(uint32_t index) const;
-  /// The smallest node, anonymous ones included, that spans [start, end).
+  /// The smallest kept node that spans [start, end).
   SyntaxNode descendant_for_byte_range(uint32_t start, uint32_t end) const;
 
   const SyntaxTree* tree() const { return tree_; }
