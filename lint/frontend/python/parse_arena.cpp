@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -83,18 +84,31 @@ class Arena {
   size_t total_ = 0;
 };
 
+/// tree-sitter does not check its allocations: like its own default allocator, give up
+/// when memory runs out (exit status 2: an internal error).
+[[noreturn]] void out_of_memory(size_t n) {
+  std::fprintf(stderr, "ddplint: error: out of memory while parsing (tree-sitter asked for %zu bytes)\n", n);
+  std::_Exit(2);
+}
+
+template <class T>
+T* checked(T* p, size_t n) {
+  if (!p && n > 0) out_of_memory(n);
+  return p;
+}
+
 Arena& own_arena() {
   thread_local Arena arena;  // one per thread, freed when the thread ends
   return arena;
 }
 thread_local Arena* active = nullptr;
 
-void* ts_alloc(size_t n) { return active ? active->allocate(n) : std::malloc(n); }
+void* ts_alloc(size_t n) { return checked(active ? active->allocate(n) : std::malloc(n), n); }
 
 void* ts_zero_alloc(size_t count, size_t n) {
-  if (!active) return std::calloc(count, n);
-  if (n && count > SIZE_MAX / n) return nullptr;
-  void* p = active->allocate(count * n);
+  if (n && count > SIZE_MAX / n) out_of_memory(SIZE_MAX);
+  if (!active) return checked(std::calloc(count, n), count * n);
+  void* p = checked(active->allocate(count * n), count * n);
   if (p) std::memset(p, 0, count * n);
   return p;
 }
@@ -104,11 +118,11 @@ void ts_release(void* p) {
 }
 
 void* ts_resize(void* p, size_t n) {
-  if (!p || !(active && active->owns(p))) return p || !active ? std::realloc(p, n) : active->allocate(n);
+  if (!p || !(active && active->owns(p))) return checked(p || !active ? std::realloc(p, n) : active->allocate(n), n);
   size_t old = Arena::size_of(p);
   if (n <= old) return p;
-  void* q = active->allocate(n);
-  if (q) std::memcpy(q, p, old);
+  void* q = checked(active->allocate(n), n);
+  std::memcpy(q, p, old);
   return q;
 }
 
