@@ -395,7 +395,7 @@ class Lowerer {
 
     cur_ = then_b;
     Term t_then = lower_seq(concat(Syntax::children(then_block), rest, rest_from), 0);
-    Env env_then = env_;
+    Env env_then = std::move(env_);
 
     env_ = saved;
     no_grad_stack_ = saved_regions;
@@ -412,21 +412,24 @@ class Lowerer {
     } else {
       t_else = lower_seq(concat({}, rest, rest_from), 0);
     }
-    Env env_else = env_;
+    Env env_else = std::move(env_);
     no_grad_stack_ = saved_regions;
     cur_ = outer;
-    env_ = merge(n, {then_b, else_b}, {&env_then, &env_else}, saved);
+    env_ = merge(n, {then_b, else_b}, {&env_then, &env_else}, std::move(saved));
     if (t_then != Term::None && t_else != Term::None) return t_then == Term::Raise ? t_else : t_then;
     return Term::None;
   }
 
   /// Outputs of a structured node for every variable its blocks leave different.
-  Env merge(Node* n, const std::vector<Block*>& blocks, const std::vector<Env*>& envs, const Env& before) {
+  /// `before`: the variables before the node (taken over as the result's start).
+  Env merge(Node* n, const std::vector<Block*>& blocks, const std::vector<Env*>& envs, Env before) {
     std::set<std::string> names;
     for (Env* e : envs) {
       for (auto& [k, v] : *e) names.insert(k);
     }
-    Env out = before;
+    // A name's entry in `out` is still its value before the node until the name's own
+    // turn below (each name is set once, after its lookup).
+    Env out = std::move(before);
     for (const std::string& name : names) {
       bool same = true;
       Value* first = nullptr;
@@ -436,9 +439,9 @@ class Lowerer {
         if (!first) first = v;
         if (v != first || !v) same = false;
       }
-      auto prior = before.find(name);
+      auto prior = out.find(name);
       // A single block: a value it defines must leave through an output.
-      if (same && blocks.size() == 1 && (prior == before.end() || prior->second != first)) same = false;
+      if (same && blocks.size() == 1 && (prior == out.end() || prior->second != first)) same = false;
       if (same && first) {
         out[name] = first;
         continue;
@@ -579,7 +582,7 @@ class Lowerer {
     Block* outer = cur_;
     cur_ = b;
     body(b->params()[0]);
-    Env inner = env_;
+    Env inner = std::move(env_);
     cur_ = outer;
     env_ = saved;
     // Keep only the carried values the body changes.
@@ -661,7 +664,7 @@ class Lowerer {
     lower_clauses(comp, clauses, 0, acc_name, dict);
     Value* result = env_[acc_name];
     // Comprehension variables do not leak; mutations of outer locals would.
-    Env after = env_;
+    Env after = std::move(env_);
     env_ = saved;
     for (auto& [k, v] : after) {
       if (saved.count(k)) env_[k] = v;
@@ -702,11 +705,11 @@ class Lowerer {
       Block* outer = cur_;
       cur_ = tb;
       lower_clauses(comp, clauses, i + 1, acc, dict);
-      Env env_then = env_;
+      Env env_then = std::move(env_);
       env_ = saved;
-      Env env_else = env_;
+      Env env_else = std::move(env_);
       cur_ = outer;
-      env_ = merge(n, {tb, eb}, {&env_then, &env_else}, saved);
+      env_ = merge(n, {tb, eb}, {&env_then, &env_else}, std::move(saved));
     }
     --depth_;
   }
