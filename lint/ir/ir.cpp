@@ -1,5 +1,8 @@
 #include "lint/ir/ir.h"
 
+#include <mutex>
+#include <unordered_set>
+
 #include <algorithm>
 #include <cctype>
 #include <fmt/format.h>
@@ -16,18 +19,36 @@ void Value::replace_all_uses_with(Value* other) {
   uses_.clear();
 }
 
+namespace {
+
+/// One string per node kind for the process (nodes point at it); lowering threads may
+/// add kinds concurrently (`aten::` + any op name).
+const std::string* intern_kind(std::string kind) {
+  static std::mutex mutex;
+  static std::unordered_set<std::string> kinds;
+  std::lock_guard<std::mutex> lock(mutex);
+  return &*kinds.insert(std::move(kind)).first;
+}
+
+}  // namespace
+
+const std::vector<std::unique_ptr<Block>>& Node::no_blocks() {
+  static const std::vector<std::unique_ptr<Block>> none;
+  return none;
+}
+
 void Node::add_input(Value* v) { add_input(v, ""); }
 
 void Node::add_input(Value* v, std::string keyword) {
-  if (!keyword.empty() && input_names_.size() < inputs_.size()) input_names_.resize(inputs_.size());
+  if (!keyword.empty() && !input_names_) input_names_ = std::make_unique<std::vector<std::string>>(inputs_.size());
   inputs_.push_back(v);
-  if (!input_names_.empty() || !keyword.empty()) input_names_.push_back(std::move(keyword));
+  if (input_names_) input_names_->push_back(std::move(keyword));
   v->uses_.push_back(this);
 }
 
 const std::string& Node::input_name(size_t i) const {
   static const std::string positional;
-  return i < input_names_.size() ? input_names_[i] : positional;
+  return input_names_ && i < input_names_->size() ? (*input_names_)[i] : positional;
 }
 
 void Node::remove_input(size_t i) {
@@ -36,7 +57,7 @@ void Node::remove_input(size_t i) {
   auto it = std::find(u.begin(), u.end(), this);
   if (it != u.end()) u.erase(it);
   inputs_.erase(inputs_.begin() + static_cast<long>(i));
-  if (i < input_names_.size()) input_names_.erase(input_names_.begin() + static_cast<long>(i));
+  if (input_names_ && i < input_names_->size()) input_names_->erase(input_names_->begin() + static_cast<long>(i));
 }
 
 Value* Node::add_output() {
@@ -54,8 +75,9 @@ Block* Node::add_block() {
   auto b = std::make_unique<Block>();
   b->owner_ = this;
   b->graph_ = graph_;
-  blocks_.push_back(std::move(b));
-  return blocks_.back().get();
+  if (!blocks_) blocks_ = std::make_unique<std::vector<std::unique_ptr<Block>>>();
+  blocks_->push_back(std::move(b));
+  return blocks_->back().get();
 }
 
 Value* Block::add_param(std::string debug_name) {
@@ -73,7 +95,7 @@ void Block::remove_param(size_t i) { params_.erase(params_.begin() + static_cast
 
 Node* Block::append(std::string kind, const Span& span) {
   auto n = std::make_unique<Node>();
-  n->kind_ = std::move(kind);
+  n->kind_ = intern_kind(std::move(kind));
   n->owner_ = this;
   n->graph_ = graph_;
   n->span_ = span;

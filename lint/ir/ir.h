@@ -98,14 +98,14 @@ inline constexpr const char* Global = "ddplint::Global";        // a module-leve
 
 class Node {
  public:
-  const std::string& kind() const { return kind_; }
-  bool is(const char* k) const { return std::string_view(kind_) == k; }
+  const std::string& kind() const { return *kind_; }
+  bool is(const char* k) const { return std::string_view(*kind_) == k; }
   const std::vector<Value*>& inputs() const { return inputs_; }
   Value* input(size_t i) const { return inputs_.at(i); }
   const std::vector<Value*>& outputs() const { return outputs_; }
   Value* output(size_t i = 0) const { return outputs_.at(i); }
-  const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_; }
-  Block* block(size_t i) const { return blocks_.at(i).get(); }
+  const std::vector<std::unique_ptr<Block>>& blocks() const { return blocks_ ? *blocks_ : no_blocks(); }
+  Block* block(size_t i) const { return blocks().at(i).get(); }
   Block* owning_block() const { return owner_; }
   const Span& span() const { return span_; }
   void set_span(const Span& s) { span_ = s; }
@@ -129,13 +129,15 @@ class Node {
   friend class Block;
   friend class Graph;
   friend class Value;
-  std::string kind_;
+  // A graph holds hundreds of thousands of nodes: what most nodes lack is not stored.
+  const std::string* kind_ = nullptr;  ///< interned: one string per kind for the process
+  static const std::vector<std::unique_ptr<Block>>& no_blocks();
   std::vector<Value*> inputs_;
   /// Keyword names aligned with inputs_, or empty while every input is positional (most
   /// nodes: no string per input for them).
-  std::vector<std::string> input_names_;
+  std::unique_ptr<std::vector<std::string>> input_names_;
   std::vector<Value*> outputs_;
-  std::vector<std::unique_ptr<Block>> blocks_;
+  std::unique_ptr<std::vector<std::unique_ptr<Block>>> blocks_;  ///< If and Loop nodes only
   Block* owner_ = nullptr;
   Graph* graph_ = nullptr;
   Span span_;
