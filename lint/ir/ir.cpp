@@ -21,16 +21,23 @@ void Value::replace_all_uses_with(Value* other) {
 
 namespace {
 
-/// One string per node kind for the process (nodes point at it); lowering threads may
-/// add kinds concurrently (`aten::` + any op name).
-const std::string* intern_kind(std::string kind) {
+/// One string per node kind or value name for the process (nodes and values point at
+/// it); threads may add strings concurrently (`aten::` + any op name).
+const std::string* intern(std::string text) {
   static std::mutex mutex;
-  static std::unordered_set<std::string> kinds;
+  static std::unordered_set<std::string> strings;
   std::lock_guard<std::mutex> lock(mutex);
-  return &*kinds.insert(std::move(kind)).first;
+  return &*strings.insert(std::move(text)).first;
 }
 
 }  // namespace
+
+const std::string& Value::no_name() {
+  static const std::string none;
+  return none;
+}
+
+void Value::set_debug_name(std::string n) { name_ = n.empty() ? &no_name() : intern(std::move(n)); }
 
 const std::vector<std::unique_ptr<Block>>& Node::no_blocks() {
   static const std::vector<std::unique_ptr<Block>> none;
@@ -84,7 +91,7 @@ Value* Block::add_param(std::string debug_name) {
   auto v = std::make_unique<Value>();
   v->block_ = this;
   v->id_ = graph_->next_value_id();
-  v->name_ = std::move(debug_name);
+  v->set_debug_name(std::move(debug_name));
   Value* raw = v.get();
   graph_->value_pool().push_back(std::move(v));
   params_.push_back(raw);
@@ -95,7 +102,7 @@ void Block::remove_param(size_t i) { params_.erase(params_.begin() + static_cast
 
 Node* Block::append(std::string kind, const Span& span) {
   auto n = std::make_unique<Node>();
-  n->kind_ = intern_kind(std::move(kind));
+  n->kind_ = intern(std::move(kind));
   n->owner_ = this;
   n->graph_ = graph_;
   n->span_ = span;

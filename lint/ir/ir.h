@@ -38,8 +38,8 @@ class Value {
   Node* node() const { return node_; }  ///< defining node; nullptr for block params
   Block* owning_block() const { return block_; }
   int id() const { return id_; }
-  const std::string& debug_name() const { return name_; }
-  void set_debug_name(std::string n) { name_ = std::move(n); }
+  const std::string& debug_name() const { return *name_; }
+  void set_debug_name(std::string n);
   const std::vector<Node*>& uses() const { return uses_; }
   void replace_all_uses_with(Value* other);
 
@@ -50,7 +50,8 @@ class Value {
   Node* node_ = nullptr;
   Block* block_ = nullptr;
   int id_ = 0;
-  std::string name_;
+  const std::string* name_ = &no_name();  ///< interned, as Node's kind
+  static const std::string& no_name();
   std::vector<Node*> uses_;
 };
 
