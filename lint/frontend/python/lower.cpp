@@ -198,9 +198,8 @@ class Lowerer {
     if (loop_exits && (Syntax::is(n, "continue_statement") || Syntax::is(n, "break_statement"))) return true;
     if (Syntax::is(n, "function_definition") || Syntax::is(n, "class_definition") || Syntax::is(n, "lambda")) return false;
     bool inner_loop = Syntax::is(n, "for_statement") || Syntax::is(n, "while_statement");
-    uint32_t c = n.named_child_count();
-    for (uint32_t i = 0; i < c; ++i) {
-      if (contains_exit(n.named_child(i), loop_exits && !inner_loop, depth + 1)) return true;
+    for (SyntaxNode ch = n.first_child(); !ch.is_null(); ch = ch.next_sibling()) {
+      if (ch.is_named() && contains_exit(ch, loop_exits && !inner_loop, depth + 1)) return true;
     }
     return false;
   }

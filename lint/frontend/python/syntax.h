@@ -13,8 +13,6 @@
 #include "lint/frontend/python/tree.h"
 #include "lint/ir/ir.h"
 
-extern "C" const TSLanguage* tree_sitter_python(void);
-
 namespace ddplint::frontend::python {
 
 /// Thrown when input nests deeper than the frontend recurses; reported as DDP901.

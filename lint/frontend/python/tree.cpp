@@ -8,17 +8,6 @@
 
 namespace ddplint::frontend::python {
 
-const char* SyntaxNode::type() const {
-  static const std::vector<const char*> names = [] {
-    const TSLanguage* lang = tree_sitter_python();
-    std::vector<const char*> n(ts_language_symbol_count(lang));
-    for (TSSymbol s = 0; s < n.size(); ++s) n[s] = ts_language_symbol_name(lang, s);
-    return n;
-  }();
-  TSSymbol s = symbol();
-  return s < names.size() ? names[s] : ts_language_symbol_name(tree_sitter_python(), s);
-}
-
 namespace {
 
 /// Each symbol's name, and its name index: the first symbol with the same name.
@@ -51,6 +40,12 @@ const NameTable& name_table() {
 }  // namespace
 
 const std::vector<uint16_t>& SyntaxTree::name_indices() { return name_table().index; }
+
+const char* SyntaxNode::type() const {
+  const std::vector<const char*>& names = name_table().names;
+  TSSymbol s = symbol();
+  return s < names.size() ? names[s] : ts_language_symbol_name(tree_sitter_python(), s);  // ERROR
+}
 
 uint16_t SyntaxTree::name_index(const char* name) {
   static const std::unordered_map<std::string_view, uint16_t> by_name = [] {
