@@ -34,6 +34,19 @@ bool same_descendant(TSNode ts, SyntaxNode flat) {
   return !ts_node_is_named(ts) && ts_node_child_count(ts) == 0 && same(ts_node_parent(ts), flat);
 }
 
+bool same_entries(const SyntaxTree::Entries& a, const SyntaxTree::Entries& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].start_byte != b[i].start_byte || a[i].end_byte != b[i].end_byte || a[i].parent != b[i].parent ||
+        a[i].next_sibling != b[i].next_sibling || a[i].symbol != b[i].symbol || a[i].field != b[i].field ||
+        a[i].named != b[i].named) {
+      ADD_FAILURE() << "entry " << i << " differs";
+      return false;
+    }
+  }
+  return true;
+}
+
 /// Walks tree-sitter's visible nodes in document order beside the flat tree's entries
 /// and compares every answer for the nodes it keeps. Returns the number of nodes
 /// compared.
@@ -45,6 +58,8 @@ size_t compare(const std::string& text, const std::string& what) {
   EXPECT_NE(flat, nullptr) << what;
   if (!flat) return 0;
   EXPECT_EQ(flat->has_error(), ts_node_has_error(ts_tree_root_node(raw))) << what;
+  // The subtree walk (where it is used) and the cursor keep the same entries.
+  EXPECT_TRUE(same_entries(flat->entries(), SyntaxTree::entries_by_cursor(ts_tree_root_node(raw)))) << what;
   const TSLanguage* lang = tree_sitter_python();
   const uint32_t fields = ts_language_field_count(lang);
   TSTreeCursor c = ts_tree_cursor_new(ts_tree_root_node(raw));
@@ -148,9 +163,29 @@ TEST(SyntaxTree, AnswersAsTreeSitterOnAwkwardSource) {
            "if a:\r\n    pass\r\nelif b:\r\n    pass\r\nelse:\r\n    pass\r\n",
            "match x:\n    case [a, *rest]:\n        pass\n",
            "lambda: (yield)\n",
+           "print >> f, 'x'\nexec 'x'\n",
+           "x = [\n  1,  # one\n  # alone\n  2,\n]\n",
+           "def f(*, a, b=1, **k): ...\n@a.b(c)\n@d\nclass E: pass\n",
+           "\xef\xbb\xbfx = 1\n",
+           "x = 1\x00\ny = 2\n",
        }) {
     compare(text, std::string("snippet: ") + text);
   }
+  // Long lists: tree-sitter balances their hidden repeat nodes into deep hidden chains.
+  std::string stmts, list = "x = [";
+  for (int i = 0; i < 3000; ++i) {
+    stmts += "a" + std::to_string(i) + " = f(" + std::to_string(i) + ")  # c\n";
+    list += std::to_string(i) + ", ";
+  }
+  compare(stmts, "3000 statements");
+  compare(list + "]\n", "a 3000-element list");
+}
+
+TEST(SyntaxTree, SubtreeWalkIsUsedWhereBuilt) {
+  if (!ddplint_subtree_walk_built()) {
+    GTEST_SKIP() << "built against a tree-sitter other than the vendored layout's: flattening uses the cursor";
+  }
+  EXPECT_TRUE(SyntaxTree::subtree_walk_in_use());
 }
 
 TEST(SyntaxTree, FlattenStopsPastTheDepthLimit) {
@@ -161,6 +196,7 @@ TEST(SyntaxTree, FlattenStopsPastTheDepthLimit) {
   TSNode deepest{};
   EXPECT_EQ(SyntaxTree::flatten(ts_tree_root_node(raw), text, 100, &deepest), nullptr);
   EXPECT_FALSE(ts_node_is_null(deepest));
+  EXPECT_EQ(SyntaxTree::flatten(ts_tree_root_node(raw), text, 100), nullptr);
   EXPECT_NE(SyntaxTree::flatten(ts_tree_root_node(raw), text, 1000), nullptr);
   ts_tree_delete(raw);
   ts_parser_delete(parser);

@@ -1,5 +1,6 @@
 #include "lint/frontend/python/tree.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
@@ -92,24 +93,20 @@ SyntaxNode SyntaxNode::descendant_for_byte_range(uint32_t start, uint32_t end) c
   return node;
 }
 
-std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::string_view text, uint32_t depth_limit,
-                                                TSNode* deepest) {
-  auto out = std::make_shared<SyntaxTree>();
-  out->line_starts_.push_back(0);
-  for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
-    out->line_starts_.push_back(static_cast<uint32_t>(at + 1));
-  }
-  out->has_error_ = ts_node_has_error(root);
-  std::vector<Entry>& entries = out->entries_;
-  // Python has about 0.44 visible nodes per byte (the bench tree): room for one per 2
-  // bytes avoids copying the array as it grows.
-  entries.reserve((ts_node_end_byte(root) - ts_node_start_byte(root)) / 2 + 16);
+namespace {
+
+using Entry = SyntaxTree::Entry;
+constexpr uint32_t kNone = SyntaxTree::kNone;
+
+/// The kept nodes under `root` through tree-sitter's public cursor. False when a node
+/// lies deeper than `depth_limit` (`deepest` is then the first such node).
+bool walk_with_cursor(TSNode root, uint32_t depth_limit, SyntaxTree::Entries& entries, TSNode* deepest) {
   std::vector<uint32_t> open{kNone};      // open[d]: the node at depth d-1 (parent of depth d)
   std::vector<uint32_t> last_at{kNone};  // last_at[d]: the last node seen at depth d
   std::vector<uint32_t> left{0};         // left[d]: siblings still to visit at depth d
-  // tree-sitter's cursor moves are its costly part (a failed goto_next_sibling climbs
-  // through the hidden nodes of a balanced list first): child counts, which are O(1),
-  // say where a move would fail, and it is not made.
+  // The cursor's moves are its costly part (a failed goto_next_sibling climbs through
+  // the hidden nodes of a balanced list first): child counts, which are O(1), say where
+  // a move would fail, and it is not made.
   TSTreeCursor c = ts_tree_cursor_new(root);
   uint32_t depth = 0;
   bool ok = true;
@@ -129,13 +126,8 @@ std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::string_view te
     const bool kept = named || field != 0 || children > 0 || depth == 0;
     const uint32_t id = kept ? static_cast<uint32_t>(entries.size()) : kNone;
     if (kept) {
-      Entry& e = entries.emplace_back();
-      e.start_byte = ts_node_start_byte(cur);
-      e.end_byte = ts_node_end_byte(cur);
-      e.parent = open[depth];
-      e.symbol = ts_node_symbol(cur);
-      e.field = field;
-      e.named = named;
+      entries.push_back(Entry{ts_node_start_byte(cur), ts_node_end_byte(cur), open[depth], kNone,
+                              ts_node_symbol(cur), field, static_cast<uint8_t>(named)});
       if (last_at[depth] != kNone) entries[last_at[depth]].next_sibling = id;
       last_at[depth] = id;
     }
@@ -164,8 +156,98 @@ std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::string_view te
     if (!moved) break;
   }
   ts_tree_cursor_delete(&c);
-  if (!ok) return nullptr;
+  return ok;
+}
+
+/// The same through ddplint_walk_subtrees (subtree_walk.h); its result code.
+int walk_subtrees(TSNode root, uint32_t depth_limit, SyntaxTree::Entries& entries) {
+  // Python has about 0.44 kept nodes per byte (the bench tree): room for one per 2 bytes
+  // avoids growing the array.
+  entries.resize((ts_node_end_byte(root) - ts_node_start_byte(root)) / 2 + 16);
+  DdplintFlatOut out{entries.data(), 0, entries.size(), &entries, [](DdplintFlatOut* o) {
+                       auto* v = static_cast<SyntaxTree::Entries*>(o->owner);
+                       v->resize(v->size() * 2);
+                       o->data = v->data();
+                       o->capacity = v->size();
+                       return 1;
+                     }};
+  int result = ddplint_walk_subtrees(root, depth_limit, &out);
+  entries.resize(result == DDPLINT_WALK_DONE ? out.size : 0);
+  return result;
+}
+
+bool same_entries(const SyntaxTree::Entries& a, const SyntaxTree::Entries& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const Entry& x, const Entry& y) {
+    return x.start_byte == y.start_byte && x.end_byte == y.end_byte && x.parent == y.parent &&
+           x.next_sibling == y.next_sibling && x.symbol == y.symbol && x.field == y.field && x.named == y.named;
+  });
+}
+
+/// Whether the subtree walk was built and gives the cursor's answers on a probe that has
+/// what differs between the two: aliases, fields through hidden nodes, extras (comments),
+/// scanner tokens, errors and missing nodes. Checked once per process: the walk reads
+/// tree-sitter's internal layout, and a different libtree-sitter at run time than at
+/// build time must not give wrong trees.
+bool subtree_walk_agrees() {
+  static const bool agrees = [] {
+    static constexpr std::string_view kProbe =
+        "# probe\n"
+        "import a.b as c\nfrom .x import (y, z as w)\n"
+        "@dec(1)\nclass M(nn.Module, metaclass=Meta):\n"
+        "    def forward(self, x: int = 1, *args, k=2, **kw) -> T:  # c\n"
+        "        y = [i ** 2 for i in x if i] + {k: v for k, v in d.items()}\n"
+        "        a, *b = f(x)[1:2, ::3], lambda q: q not in x\n"
+        "        s = f'{x!r:>{w}} {y}' 'z' b\"\\x00\"\n"
+        "        if x is not None and not y: return (yield x)\n"
+        "        elif x: pass\n        else:\n            del x[0]\n"
+        "        with open(p) as f, g: async for i in j: await i\n"
+        "        match x:\n            case [1, *r] | {\"k\": _} if r: x @= -~r\n"
+        "        try: raise E from e\n        except* (A, B) as e: ...\n        finally: global g\n"
+        "def broken(:\n    x = (1 +\n    return x y\n"
+        "print >> f, 'x'\nexec 'x'\n";
+    TSParser* parser = ts_parser_new();
+    ts_parser_set_language(parser, tree_sitter_python());
+    TSTree* tree = ts_parser_parse_string(parser, nullptr, kProbe.data(), static_cast<uint32_t>(kProbe.size()));
+    ts_parser_delete(parser);
+    if (!tree) return false;
+    SyntaxTree::Entries fast, slow;
+    bool ok = walk_subtrees(ts_tree_root_node(tree), UINT32_MAX, fast) == DDPLINT_WALK_DONE &&
+              walk_with_cursor(ts_tree_root_node(tree), UINT32_MAX, slow, nullptr) && same_entries(fast, slow);
+    ts_tree_delete(tree);
+    return ok;
+  }();
+  return agrees;
+}
+
+}  // namespace
+
+bool SyntaxTree::subtree_walk_in_use() { return subtree_walk_agrees(); }
+
+std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::string_view text, uint32_t depth_limit,
+                                                TSNode* deepest) {
+  auto out = std::make_shared<SyntaxTree>();
+  out->line_starts_.push_back(0);
+  for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
+    out->line_starts_.push_back(static_cast<uint32_t>(at + 1));
+  }
+  out->has_error_ = ts_node_has_error(root);
+  if (subtree_walk_agrees()) {
+    int result = walk_subtrees(root, depth_limit, out->entries_);
+    if (result == DDPLINT_WALK_DONE) return out;
+    // Too deep: the cursor's walk finds the node to report.
+    if (result == DDPLINT_WALK_TOO_DEEP && !deepest) return nullptr;
+  }
+  out->entries_.clear();
+  out->entries_.reserve((ts_node_end_byte(root) - ts_node_start_byte(root)) / 2 + 16);
+  if (!walk_with_cursor(root, depth_limit, out->entries_, deepest)) return nullptr;
   return out;
+}
+
+/// For tests: the kept nodes through tree-sitter's cursor only.
+SyntaxTree::Entries SyntaxTree::entries_by_cursor(TSNode root) {
+  Entries entries;
+  walk_with_cursor(root, UINT32_MAX, entries, nullptr);
+  return entries;
 }
 
 std::shared_ptr<SyntaxTree> SyntaxTree::parse(const std::string& text) {

@@ -26,6 +26,8 @@
 
 #include <tree_sitter/api.h>
 
+#include "lint/frontend/python/subtree_walk.h"
+
 extern "C" const TSLanguage* tree_sitter_python(void);
 
 namespace ddplint::frontend::python {
@@ -75,15 +77,23 @@ class SyntaxNode {
 class SyntaxTree {
  public:
   static constexpr uint32_t kNone = UINT32_MAX;
-  /// 20 bytes: a large run holds millions (points come from the line table).
-  struct Entry {
-    uint32_t start_byte = 0, end_byte = 0;
-    uint32_t parent = kNone;
-    uint32_t next_sibling = kNone;
-    TSSymbol symbol = 0;
-    uint8_t field = 0;  ///< TSFieldId; Python's grammar has fewer than 256 fields
-    bool named = false;
+  /// 20 bytes: a large run holds millions (points come from the line table). The C
+  /// walker (subtree_walk.h) writes them.
+  using Entry = DdplintFlatEntry;
+  /// Leaves new entries uninitialised, so that room the walk reserves but does not use
+  /// is never touched (nor made resident).
+  struct EntryAllocator : std::allocator<Entry> {
+    template <class U>
+    struct rebind {
+      using other = EntryAllocator;
+    };
+    void construct(Entry* p) { ::new (static_cast<void*>(p)) Entry; }
+    template <class... A>
+    void construct(Entry* p, A&&... a) {
+      ::new (static_cast<void*>(p)) Entry{std::forward<A>(a)...};
+    }
   };
+  using Entries = std::vector<Entry, EntryAllocator>;
 
   /// Flattens `root` and everything under it. Stops when the nesting passes
   /// `depth_limit` (recursion elsewhere would not survive such input): returns null and
@@ -94,6 +104,13 @@ class SyntaxTree {
   /// Parses `text` as Python and flattens it; null when tree-sitter gives up. Syntax
   /// errors are kept (ERROR and MISSING nodes), as in tree-sitter's tree.
   static std::shared_ptr<SyntaxTree> parse(const std::string& text);
+  /// Whether flatten walks tree-sitter's subtrees directly (subtree_walk.h) rather than
+  /// through its cursor: built against the matching tree-sitter, and agreeing with the
+  /// cursor on a probe at run time.
+  static bool subtree_walk_in_use();
+  /// The nodes flatten keeps, found through tree-sitter's cursor only (tests compare).
+  static Entries entries_by_cursor(TSNode root);
+  const Entries& entries() const { return entries_; }
 
   SyntaxNode root() const { return entries_.empty() ? SyntaxNode{} : SyntaxNode{this, 0}; }
   const Entry& entry(uint32_t id) const { return entries_[id]; }
@@ -119,7 +136,7 @@ class SyntaxTree {
 
  private:
   static const std::vector<uint16_t>& name_indices();
-  std::vector<Entry> entries_;  ///< in document (pre-)order: a node's children follow it
+  Entries entries_;  ///< in document (pre-)order: a node's children follow it
   std::vector<uint32_t> line_starts_;  ///< byte offset of each row's first byte
   bool has_error_ = false;
 };
