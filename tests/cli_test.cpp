@@ -183,4 +183,19 @@ TEST(Cli, GitignoreIsRespected) {
   EXPECT_NE(r.out.find("skip_me.py"), std::string::npos) << r.out;
 }
 
+TEST(Cli, GitignoreMatchesALinkByItsOwnName) {
+  // As git does: a linked file is ignored by its name in the tree, not its target's.
+  TempDir dir;
+  std::string bad = "import torch.nn as nn\n\n\nclass M(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+                    "        self.b = nn.Linear(2, 2)\n\n    def forward(self, x):\n        return x\n";
+  dir.write("elsewhere/target.py", bad);
+  dir.write("src/.gitignore", "skip_*.py\n");
+  std::error_code ec;
+  std::filesystem::create_symlink(dir.path() + "/elsewhere/target.py", dir.path() + "/src/skip_link.py", ec);
+  if (ec) GTEST_SKIP() << "cannot make a link here: " << ec.message();
+  Invocation r = run("check -q src", dir.path());
+  EXPECT_EQ(r.out.find("skip_link.py"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("target.py"), std::string::npos) << r.out;
+}
+
 }  // namespace

@@ -186,8 +186,12 @@ const Settings* SettingsResolver::for_path(const std::string& path) {
     file = *forced_;
   } else {
     std::error_code ec;
-    fs::path dir = fs::weakly_canonical(fs::absolute(path, ec), ec);
-    if (!fs::is_directory(dir, ec)) dir = dir.parent_path();
+    // A file's folder, as canonical(file).parent_path(): one lstat for most files.
+    fs::path dir = paths_.canonical_folder_of_file(path);
+    if (dir.empty()) {
+      dir = fs::weakly_canonical(fs::absolute(path, ec), ec);
+      if (!fs::is_directory(dir, ec)) dir = dir.parent_path();
+    }
     std::vector<std::string> visited;
     for (fs::path d = dir;; d = d.parent_path()) {
       auto cached = dirs_.find(d.string());

@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "lint/frontend/python/path_memo.h"
+
 #include "lint/diag/diagnostic.h"
 
 namespace ddplint::driver {
@@ -53,6 +55,7 @@ class SettingsResolver {
   std::optional<std::string> forced_;
   std::map<std::string, Settings> by_file_;   ///< config file -> settings
   std::map<std::string, std::string> dirs_;   ///< folder -> config file ("" none)
+  frontend::python::PathMemo paths_;
   Settings defaults_;
   std::string error_;
 };

@@ -23,18 +23,17 @@ constexpr size_t kMaxFileBytes = 16u << 20;
 
 /// The dotted name Python imports the file by: its path from the first folder up
 /// that is not a package (has no __init__.py), as when that folder is on sys.path.
-std::string module_name_for(const std::string& path, bool& is_package, std::string* root_dir = nullptr) {
+std::string module_name_for(const std::string& path, bool& is_package, PathMemo& paths,
+                            std::string* root_dir = nullptr) {
   namespace fs = std::filesystem;
   fs::path p(path);
   is_package = p.filename() == "__init__.py";
   std::vector<std::string> parts;
   if (!is_package) parts.push_back(p.stem().string());
-  std::error_code ec;
-  fs::path dir = fs::absolute(p, ec).parent_path();
-  if (ec) dir = p.parent_path();
+  fs::path dir = (p.is_absolute() || paths.current_path().empty() ? p : paths.current_path() / p).parent_path();
   // A package's own folder is part of its name; so is every enclosing package folder.
   for (int guard = 0; guard < 64 && !dir.empty() && dir.has_filename(); ++guard) {
-    if (!fs::exists(dir / "__init__.py", ec)) break;
+    if (!fs::exists(paths.status(dir / "__init__.py"))) break;
     parts.push_back(dir.filename().string());
     dir = dir.parent_path();
   }
@@ -211,7 +210,7 @@ Frontend::Impl::~Impl() {
   }
 }
 
-Prepared prepare_source(const std::string& path, std::string text, bool reported) {
+Prepared prepare_source(const std::string& path, std::string text, bool reported, PathMemo& paths) {
   Prepared p;
   p.path = path;
   p.reported = reported;
@@ -237,7 +236,7 @@ Prepared prepare_source(const std::string& path, std::string text, bool reported
   f.path = path;
   f.reported = reported;
   f.set_text(std::move(text));
-  f.module_name = module_name_for(path, p.is_package, &p.root_dir);
+  f.module_name = module_name_for(path, p.is_package, paths, &p.root_dir);
   p.has_file = true;
   // tree-sitter's memory for this file comes from an arena that is dropped whole at the
   // end of this function: the tree is flattened and never deleted node by node.
@@ -295,7 +294,7 @@ bool Frontend::Impl::commit(Prepared&& p) {
 }
 
 bool Frontend::Impl::parse(const std::string& path, std::string text, bool reported) {
-  return commit(prepare_source(path, std::move(text), reported));
+  return commit(prepare_source(path, std::move(text), reported, paths));
 }
 
 void Frontend::Impl::index_unit(Unit& u) {
@@ -535,7 +534,7 @@ void Frontend::add_files(const std::vector<std::string>& paths, unsigned threads
       const std::string& path = paths[i];
       auto it = overlay ? overlay->find(path) : decltype(overlay->end()){};
       if (overlay && it != overlay->end()) {
-        prepared[i] = prepare_source(path, it->second, true);
+        prepared[i] = prepare_source(path, it->second, true, impl_->paths);
         continue;
       }
       std::ifstream in(path, std::ios::binary);
@@ -547,7 +546,7 @@ void Frontend::add_files(const std::vector<std::string>& paths, unsigned threads
       }
       std::ostringstream ss;
       ss << in.rdbuf();
-      prepared[i] = prepare_source(path, ss.str(), true);
+      prepared[i] = prepare_source(path, ss.str(), true, impl_->paths);
     }
   };
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(paths.size())));
@@ -568,8 +567,7 @@ void Frontend::Impl::load_imported_files() {
   namespace fs = std::filesystem;
   std::set<std::string> loaded;
   for (const auto& f : program.files) {
-    std::error_code ec;
-    loaded.insert(fs::weakly_canonical(f.path, ec).string());
+    loaded.insert(paths.weakly_canonical(f.path));
   }
   constexpr size_t kMaxContextFiles = 256;
   size_t added = 0;
@@ -598,11 +596,11 @@ void Frontend::Impl::load_imported_files() {
         for (const std::string& base : bases) {
           if (base.empty()) continue;
           for (fs::path cand : {fs::path(base) / rel += ".py", fs::path(base) / rel / "__init__.py"}) {
-            std::error_code ec;
-            if (!fs::is_regular_file(cand, ec)) continue;
-            std::string key = fs::weakly_canonical(cand, ec).string();
+            if (!fs::is_regular_file(paths.status(cand))) continue;
+            std::string key = paths.weakly_canonical(cand.string());
             found = true;
             if (!loaded.insert(key).second) break;
+            std::error_code ec;
             std::string shown = fs::relative(cand, fs::current_path(ec), ec).string();
             if (ec || shown.empty() || shown.rfind("..", 0) == 0) shown = cand.string();
             std::ifstream in(cand, std::ios::binary);

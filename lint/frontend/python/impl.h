@@ -9,6 +9,7 @@
 
 #include "lint/frontend/python/frontend.h"
 #include "lint/frontend/python/index.h"
+#include "lint/frontend/python/path_memo.h"
 #include "lint/frontend/python/syntax.h"
 
 namespace ddplint::frontend::python {
@@ -27,7 +28,7 @@ struct Prepared {
   std::vector<AttrAssignment> attr_assignments;
 };
 
-Prepared prepare_source(const std::string& path, std::string text, bool reported);
+Prepared prepare_source(const std::string& path, std::string text, bool reported, PathMemo& paths);
 
 struct Frontend::Impl {
   Impl(ir::Program& p, DiagnosticSink& s);
@@ -42,6 +43,7 @@ struct Frontend::Impl {
   std::map<std::string, std::optional<ir::ModuleExpr>> returns_module_memo;
   std::set<std::string> returns_module_busy;
   std::vector<std::string> search_roots;  ///< configuration `src`
+  PathMemo paths;                         ///< this run's file-system answers
   bool lower_init = true;                 ///< lower __init__ too (for `ddplint lower`)
 
   bool parse(const std::string& path, std::string text, bool reported);

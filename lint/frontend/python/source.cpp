@@ -142,7 +142,9 @@ std::vector<std::string> discover_sources(const std::vector<std::string>& paths,
       for (auto d = dirs.rbegin(); d != dirs.rend(); ++d) {
         auto it = ignores.find(*d);
         if (it == ignores.end()) it = ignores.emplace(*d, IgnoreRules::load(*d)).first;
-        std::string rel = fs::relative(entry, *d).generic_string();
+        // The path below the .gitignore's folder as listed, as git matches it (a link is
+        // matched by its own name, not its target's), without asking the system.
+        std::string rel = entry.lexically_relative(*d).generic_string();
         if (auto v = it->second.verdict(rel, is_dir)) out = *v;
       }
       return out;
