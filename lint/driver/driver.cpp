@@ -228,6 +228,16 @@ CheckResult check(const CheckOptions& options) {
     if (shown) std::fprintf(stderr, "\r\033[K");
   }
   lap("analysis");
+  if (timing) {
+    size_t roots = 0, facts = 0, atoms = 0;
+    for (const auto& a : analysed) {
+      roots += a.analyzed;
+      facts += a.facts.size();
+      atoms += a.atoms.size();
+    }
+    std::fprintf(stderr, "ddplint: analysis   %zu roots, %zu parameter facts, %zu atoms, ParamFact %zu bytes\n", roots,
+                 facts, atoms, sizeof(passes::ParamFact));
+  }
   r.analysis = std::make_unique<AnalysisResults>();
   std::vector<passes::Participation>& parts = r.analysis->parts;
   passes::ContextIndex& context = r.analysis->context;
