@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +23,50 @@ struct TooDeep {
   bool too_large = false;  ///< the function lowers to more nodes than ddplint follows
 };
 inline constexpr int kMaxDepth = 300;
+
+/// A node's children as Syntax::children lists them: up to 8 without a heap
+/// allocation (the frontend asks for millions of short lists). Indexable and iterable
+/// as a vector, and converts to one.
+class NodeList {
+ public:
+  NodeList() = default;
+  NodeList(const NodeList& o) { *this = o; }
+  NodeList& operator=(const NodeList& o) {
+    if (this != &o) {
+      heap_ = o.heap_;
+      size_ = o.size_;
+      std::copy(o.inline_, o.inline_ + std::min<size_t>(size_, kInline), inline_);
+    }
+    return *this;
+  }
+  void push_back(SyntaxNode n) {
+    if (size_ < kInline) {
+      inline_[size_++] = n;
+      return;
+    }
+    if (size_ == kInline) heap_.assign(inline_, inline_ + kInline);
+    heap_.push_back(n);
+    ++size_;
+  }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const SyntaxNode* begin() const { return size_ <= kInline ? inline_ : heap_.data(); }
+  const SyntaxNode* end() const { return begin() + size_; }
+  const SyntaxNode& operator[](size_t i) const { return begin()[i]; }
+  const SyntaxNode& at(size_t i) const {
+    if (i >= size_) throw std::out_of_range("NodeList::at");
+    return begin()[i];
+  }
+  const SyntaxNode& front() const { return begin()[0]; }
+  const SyntaxNode& back() const { return begin()[size_ - 1]; }
+  operator std::vector<SyntaxNode>() const { return {begin(), end()}; }
+
+ private:
+  static constexpr size_t kInline = 8;
+  SyntaxNode inline_[kInline];
+  size_t size_ = 0;
+  std::vector<SyntaxNode> heap_;  ///< all of them, once there are more than kInline
+};
 
 class Syntax {
  public:
@@ -49,8 +95,8 @@ class Syntax {
   static TSFieldId field_id(std::string_view name);
 
   /// Named children without comments.
-  static std::vector<SyntaxNode> children(SyntaxNode n) {
-    std::vector<SyntaxNode> out;
+  static NodeList children(SyntaxNode n) {
+    NodeList out;
     for (SyntaxNode ch = n.first_child(); !ch.is_null(); ch = ch.next_sibling()) {
       if (ch.is_named() && !is(ch, "comment") && !is(ch, "line_continuation")) out.push_back(ch);
     }

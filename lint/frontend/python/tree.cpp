@@ -40,7 +40,14 @@ const NameTable& name_table() {
 
 }  // namespace
 
-const std::vector<uint16_t>& SyntaxTree::name_indices() { return name_table().index; }
+// Set during static initialisation; a call before then takes name_index_slow.
+const uint16_t* SyntaxTree::name_index_table_ = name_table().index.data();
+uint32_t SyntaxTree::name_index_count_ = static_cast<uint32_t>(name_table().index.size());
+
+uint16_t SyntaxTree::name_index_slow(TSSymbol symbol) {
+  const std::vector<uint16_t>& t = name_table().index;
+  return symbol < t.size() ? t[symbol] : name_index(ts_language_symbol_name(tree_sitter_python(), symbol));
+}
 
 const char* SyntaxNode::type() const {
   const std::vector<const char*>& names = name_table().names;

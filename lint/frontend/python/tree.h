@@ -129,13 +129,15 @@ class SyntaxTree {
   /// name_index("identifier"). kNoName for a name the grammar does not have.
   static constexpr uint16_t kNoName = UINT16_MAX;
   static uint16_t name_index(TSSymbol symbol) {
-    const std::vector<uint16_t>& t = name_indices();
-    return symbol < t.size() ? t[symbol] : name_index(ts_language_symbol_name(tree_sitter_python(), symbol));
+    // The table is set once, before main; zero entries until then: the slow path.
+    return symbol < name_index_count_ ? name_index_table_[symbol] : name_index_slow(symbol);
   }
   static uint16_t name_index(const char* name);
 
  private:
-  static const std::vector<uint16_t>& name_indices();
+  static uint16_t name_index_slow(TSSymbol symbol);
+  static const uint16_t* name_index_table_;
+  static uint32_t name_index_count_;
   Entries entries_;  ///< in document (pre-)order: a node's children follow it
   std::vector<uint32_t> line_starts_;  ///< byte offset of each row's first byte
   bool has_error_ = false;
