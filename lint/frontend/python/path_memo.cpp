@@ -4,6 +4,24 @@ namespace ddplint::frontend::python {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+/// The answer for `key` in `memo`, computed (outside the lock) on a first question.
+template <class T, class Compute>
+T remembered(std::mutex& mu, std::unordered_map<std::string, T>& memo, const std::string& key, Compute compute) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = memo.find(key);
+    if (it != memo.end()) return it->second;
+  }
+  T answer = compute();
+  std::lock_guard<std::mutex> lock(mu);
+  memo.emplace(key, answer);
+  return answer;
+}
+
+}  // namespace
+
 const fs::path& PathMemo::current_path() {
   std::lock_guard<std::mutex> lock(mu_);
   if (!have_cwd_) {
@@ -15,17 +33,11 @@ const fs::path& PathMemo::current_path() {
 }
 
 fs::path PathMemo::canonical_folder(const fs::path& dir) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = folders_.find(dir.string());
-    if (it != folders_.end()) return it->second;
-  }
-  std::error_code ec;
-  fs::path c = fs::canonical(dir, ec);
-  if (ec) c.clear();
-  std::lock_guard<std::mutex> lock(mu_);
-  folders_.emplace(dir.string(), c);
-  return c;
+  return remembered(mu_, folders_, dir.string(), [&] {
+    std::error_code ec;
+    fs::path c = fs::canonical(dir, ec);
+    return ec ? fs::path() : c;
+  });
 }
 
 fs::path PathMemo::canonical_folder_of_file(const std::string& path) {
@@ -49,17 +61,11 @@ std::string PathMemo::weakly_canonical(const std::string& path) {
 }
 
 fs::file_status PathMemo::status(const fs::path& path) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = status_.find(path.string());
-    if (it != status_.end()) return it->second;
-  }
-  std::error_code ec;
-  fs::file_status st = fs::status(path, ec);
-  if (ec) st = fs::file_status(fs::file_type::not_found);
-  std::lock_guard<std::mutex> lock(mu_);
-  status_.emplace(path.string(), st);
-  return st;
+  return remembered(mu_, status_, path.string(), [&] {
+    std::error_code ec;
+    fs::file_status st = fs::status(path, ec);
+    return ec ? fs::file_status(fs::file_type::not_found) : st;
+  });
 }
 
 }  // namespace ddplint::frontend::python
