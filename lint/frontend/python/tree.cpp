@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <string_view>
 #include <unordered_map>
 
@@ -172,11 +173,17 @@ int walk_subtrees(TSNode root, uint32_t depth_limit, SyntaxTree::Entries& entrie
   // avoids growing the array.
   entries.resize((ts_node_end_byte(root) - ts_node_start_byte(root)) / 2 + 16);
   DdplintFlatOut out{entries.data(), 0, entries.size(), &entries, [](DdplintFlatOut* o) {
-                       auto* v = static_cast<SyntaxTree::Entries*>(o->owner);
-                       v->resize(v->size() * 2);
-                       o->data = v->data();
-                       o->capacity = v->size();
-                       return 1;
+                       // No exception may cross the C walk: out of memory ends it, and the
+                       // cursor's walk (C++) meets the failure again where it can be handled.
+                       try {
+                         auto* v = static_cast<SyntaxTree::Entries*>(o->owner);
+                         v->resize(v->size() * 2);
+                         o->data = v->data();
+                         o->capacity = v->size();
+                         return 1;
+                       } catch (const std::bad_alloc&) {
+                         return 0;
+                       }
                      }};
   int result = ddplint_walk_subtrees(root, depth_limit, &out);
   entries.resize(result == DDPLINT_WALK_DONE ? out.size : 0);
