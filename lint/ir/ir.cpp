@@ -146,10 +146,15 @@ std::string_view SourceFile::line_text(uint32_t line) const {
 
 void SourceFile::set_text(std::string t) {
   text = std::move(t);
-  line_starts.assign(1, 0);
-  for (uint32_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\n') line_starts.push_back(i + 1);
+  line_starts = line_starts_of(text);
+}
+
+std::vector<uint32_t> line_starts_of(std::string_view text) {
+  std::vector<uint32_t> out{0};
+  for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
+    out.push_back(static_cast<uint32_t>(at + 1));
   }
+  return out;
 }
 
 std::pair<uint32_t, uint32_t> SourceFile::position(uint32_t offset) const {

@@ -278,6 +278,9 @@ struct Function {
   Span span;
 };
 
+/// The byte offset where each line of `text` starts: 0, then one past each '\n'.
+std::vector<uint32_t> line_starts_of(std::string_view text);
+
 struct SourceFile {
   std::string path;         ///< as given or discovered, relative to the cwd when possible
   std::string module_name;  ///< dotted module name used for imports

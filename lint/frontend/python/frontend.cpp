@@ -30,7 +30,8 @@ std::string module_name_for(const std::string& path, bool& is_package, PathMemo&
   is_package = p.filename() == "__init__.py";
   std::vector<std::string> parts;
   if (!is_package) parts.push_back(p.stem().string());
-  fs::path dir = (p.is_absolute() || paths.current_path().empty() ? p : paths.current_path() / p).parent_path();
+  const fs::path& cwd = paths.current_path();
+  fs::path dir = (p.is_absolute() || cwd.empty() ? p : cwd / p).parent_path();
   // A package's own folder is part of its name; so is every enclosing package folder.
   for (int guard = 0; guard < 64 && !dir.empty() && dir.has_filename(); ++guard) {
     if (!fs::exists(paths.status(dir / "__init__.py"))) break;
@@ -255,7 +256,7 @@ Prepared prepare_source(const std::string& path, std::string text, bool reported
     return fail(raw_span(err), fmt::format("syntax error: {}; this file was not linted", what));
   }
   TSNode deepest{};
-  p.tree = SyntaxTree::flatten(root, f.text, kMaxTreeDepth, &deepest);
+  p.tree = SyntaxTree::flatten(root, f.line_starts, kMaxTreeDepth, &deepest);  // the file's line table, copied
   if (!p.tree) {
     return fail(raw_span(deepest),
                 fmt::format("syntax nested more than {} levels deep; this file was not linted", kMaxTreeDepth));

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "lint/frontend/python/syntax.h"
+#include "lint/ir/ir.h"
 
 namespace ddplint::frontend::python {
 
@@ -231,11 +232,13 @@ bool SyntaxTree::subtree_walk_in_use() { return subtree_walk_agrees(); }
 
 std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::string_view text, uint32_t depth_limit,
                                                 TSNode* deepest) {
+  return flatten(root, ir::line_starts_of(text), depth_limit, deepest);
+}
+
+std::shared_ptr<SyntaxTree> SyntaxTree::flatten(TSNode root, std::vector<uint32_t> line_starts,
+                                                uint32_t depth_limit, TSNode* deepest) {
   auto out = std::make_shared<SyntaxTree>();
-  out->line_starts_.push_back(0);
-  for (size_t at = text.find('\n'); at != std::string_view::npos; at = text.find('\n', at + 1)) {
-    out->line_starts_.push_back(static_cast<uint32_t>(at + 1));
-  }
+  out->line_starts_ = std::move(line_starts);
   out->has_error_ = ts_node_has_error(root);
   if (subtree_walk_agrees()) {
     int result = walk_subtrees(root, depth_limit, out->entries_);

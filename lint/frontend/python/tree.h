@@ -101,6 +101,9 @@ class SyntaxTree {
   /// `text` is the source tree-sitter parsed (for the line table).
   static std::shared_ptr<SyntaxTree> flatten(TSNode root, std::string_view text, uint32_t depth_limit,
                                              TSNode* deepest = nullptr);
+  /// The same, with the line table of the text already made (ir::line_starts_of).
+  static std::shared_ptr<SyntaxTree> flatten(TSNode root, std::vector<uint32_t> line_starts, uint32_t depth_limit,
+                                             TSNode* deepest = nullptr);
   /// Parses `text` as Python and flattens it; null when tree-sitter gives up. Syntax
   /// errors are kept (ERROR and MISSING nodes), as in tree-sitter's tree.
   static std::shared_ptr<SyntaxTree> parse(const std::string& text);
